@@ -1,0 +1,119 @@
+// The hash-chained, Merkle-tree ledger of accepted events, its rejects store and the
+// intake that judges every message (spec sections 4 and 9).
+//
+// Thread-safety: a Ledger is used by one thread at a time (the caller serialises).
+// Lifetime: the Ledger owns its RocksDB handle; destroy it to release the directory lock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gpuledger/status.h"
+#include "gpuledger/types.h"
+
+namespace gpuledger {
+
+struct LedgerOptions {
+  bool read_only = false;          // open for reading (verify, log, show, stats) only
+  bool create_if_missing = true;   // ignored when read_only
+  bool sync_writes = true;         // fsync every committed batch (off only in benchmarks)
+  size_t block_cache_bytes = 64u << 20;
+  size_t write_buffer_bytes = 64u << 20;
+  // Seconds since the epoch stamped on entries and rejects; nullptr means the wall clock.
+  std::function<int64_t()> now_seconds;
+};
+
+// What a message's entry says about it, for log/show.
+struct EntryView {
+  uint64_t index = 0;
+  int64_t ingest_time = 0;
+  Origin origin;
+  std::string content_type;
+  std::string message;        // exactly as received
+  Hash256 content_sha256{};   // RFC 8785 canonical content hash
+  Hash256 leaf_hash{};
+  Hash256 chain_hash{};
+  std::string source, id, type;
+  int64_t time = 0;
+};
+
+struct RejectView {
+  uint64_t seq = 0;
+  int64_t ingest_time = 0;
+  Origin origin;
+  std::string reason;
+  std::string detail;
+  std::string message;  // raw bytes, possibly not UTF-8
+};
+
+struct LedgerStats {
+  uint64_t entries = 0;
+  uint64_t rejects = 0;
+  uint64_t duplicates = 0;
+  Hash256 root{};
+  Hash256 chain_head{};  // chain hash of the last entry (zeros when empty)
+};
+
+struct VerifyReport {
+  bool ok = false;
+  uint64_t entries_checked = 0;
+  uint64_t nodes_checked = 0;
+  uint64_t dedup_checked = 0;
+  uint64_t rejects_checked = 0;
+  std::optional<uint64_t> bad_index;  // the first entry index at which something disagreed
+  std::string problem;                // what disagreed, in plain words
+  Hash256 root{};
+};
+
+class Ledger {
+ public:
+  // Opens (or creates) the ledger stored in `dir`.
+  [[nodiscard]] static Result<std::unique_ptr<Ledger>> Open(const std::string& dir,
+                                                            const LedgerOptions& options);
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // --- intake (writable ledgers only) ---
+  // Judges `message` against the committed ledger and what this batch staged before it;
+  // an accepted message is staged as the next entry, a rejected one as a reject record,
+  // a duplicate is counted. Nothing is durable until Commit().
+  // `bound_sources` (Kafka): the sources the message's topic admits; nullptr for files.
+  [[nodiscard]] Result<Judgement> Submit(std::string_view message, const Origin& origin,
+                                         const std::vector<std::string>* bound_sources = nullptr);
+  // Stages the resume position of an input (a file, a Kafka partition) in this batch;
+  // std::nullopt erases it.
+  void StageCursor(std::string_view name, std::optional<std::string_view> value);
+  size_t staged_messages() const;
+  size_t staged_bytes() const;
+  // Writes everything staged as one RocksDB WriteBatch (synced per options): after a crash
+  // the batch is there whole or not at all.
+  Status Commit();
+  // Forgets everything staged since the last Commit().
+  void Abandon();
+  [[nodiscard]] Result<std::optional<std::string>> GetCursor(std::string_view name) const;
+
+  // --- reading ---
+  uint64_t size() const;  // committed entries
+  LedgerStats stats() const;
+  [[nodiscard]] Result<Hash256> RootAt(uint64_t tree_size) const;
+  [[nodiscard]] Result<EntryView> ReadEntry(uint64_t index) const;
+  [[nodiscard]] Result<RejectView> ReadReject(uint64_t seq) const;
+
+  // Recomputes every leaf from the stored bytes, the chain, every stored tree node and the
+  // root, and checks the dedup index and the rejects store. Stops at the first mismatch.
+  [[nodiscard]] Status Verify(VerifyReport* report, const ProgressFn& progress) const;
+
+  struct Impl;
+
+ private:
+  explicit Ledger(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gpuledger

@@ -1,0 +1,49 @@
+// FlatBuffers encoding of ledger entries, events and reject records (schemas/*.fbs), and
+// their checked decoding. Private to ledger/. An EntryEncoder is not thread-safe.
+#pragma once
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <string_view>
+
+#include "gpuledger/ledger.h"
+#include "ledger/event_parse.h"
+
+namespace gpuledger {
+
+struct EntryFields {
+  uint64_t index = 0;
+  int64_t ingest_time = 0;
+  const Origin* origin = nullptr;
+  Hash256 content_sha256{};
+  std::string_view message;
+  std::string_view content_type;
+};
+
+class EntryEncoder {
+ public:
+  // The bytes stay valid until the next call on this encoder.
+  std::string_view EncodeEntry(const EntryFields& fields, const Envelope& envelope,
+                               EventType type, const EventData& data);
+  std::string_view EncodeReject(uint64_t seq, int64_t ingest_time, const Origin& origin,
+                                std::string_view reason, std::string_view detail,
+                                std::string_view message);
+
+ private:
+  std::string_view EncodeEvent(const Envelope& envelope, EventType type, const EventData& data);
+  flatbuffers::FlatBufferBuilder event_fbb_{1024};
+  flatbuffers::FlatBufferBuilder entry_fbb_{2048};
+};
+
+// Verifies the buffer against the schema and decodes it; Corruption if it does not verify.
+[[nodiscard]] Result<EntryView> DecodeEntry(std::string_view bytes);
+// The few fields verify needs, without copying: the views point into `bytes`.
+struct EntryKeyFields {
+  uint64_t index = 0;
+  std::string_view source, id;
+  Hash256 content_sha256{};
+};
+[[nodiscard]] Status PeekEntry(std::string_view bytes, EntryKeyFields* out);
+[[nodiscard]] Result<RejectView> DecodeReject(std::string_view bytes);
+
+}  // namespace gpuledger

@@ -1,0 +1,293 @@
+// The intake (spec section 4): every message ends accepted, duplicate or rejected, judged by
+// checks 1-9 in the spec's order. Checks that need no ledger state are in event_parse.cc and
+// event_data.cc; this file holds checks 2 and 7-9 and stages what each outcome writes.
+#include <cstring>
+
+#include "ledger/ledger_format.h"
+#include "ledger/ledger_impl.h"
+
+namespace gpuledger {
+namespace {
+
+constexpr std::string_view kStructuredContentType = "application/cloudevents+json";
+
+std::string Q(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+CheckFailure Fail(std::string_view reason, std::string detail) {
+  return CheckFailure{reason, std::move(detail)};
+}
+
+// The effect an accepted event has on the intake state, decided while judging it.
+struct StateEffects {
+  std::optional<ContractState> contract;     // contract.registered
+  std::optional<AllocationState> allocation;  // allocation.granted
+  std::string key;                           // DedupValue::key
+  std::optional<DedupValue> void_target;     // event.voided
+};
+
+class Judge {
+ public:
+  Judge(const StateView& state, const Envelope& env) : state_(state), env_(env) {}
+
+  // Checks 7, 8, 9. Returns a failure, or nullopt with *effects filled; an I/O error is
+  // returned as the Status.
+  Result<std::optional<CheckFailure>> Run(EventType type, const EventData& data,
+                                          StateEffects* effects);
+
+ private:
+  Result<std::optional<ContractState>> LoadContract(std::string_view id) const;
+  Result<std::optional<AllocationState>> LoadAllocation(std::string_view id) const;
+  std::optional<CheckFailure> CspOwns(std::string_view csp_id, std::string_view what) const;
+  Result<std::optional<CheckFailure>> LiveContract(std::string_view id, ContractState* out) const;
+  Result<std::optional<CheckFailure>> LiveAllocation(std::string_view id, AllocationState* out) const;
+  Result<std::optional<CheckFailure>> Void(const EventVoidedData& d, StateEffects* effects);
+
+  const StateView& state_;
+  const Envelope& env_;
+};
+
+Result<std::optional<ContractState>> Judge::LoadContract(std::string_view id) const {
+  auto v = state_.Get(format::StateKey(format::kStateContract, id));
+  if (!v.ok()) return v.status();
+  if (!v.value()) return std::optional<ContractState>();
+  ContractState c;
+  if (!ContractState::Decode(*v.value(), &c)) return Status::Corruption("contract state of " + Q(id));
+  return std::optional<ContractState>(std::move(c));
+}
+
+Result<std::optional<AllocationState>> Judge::LoadAllocation(std::string_view id) const {
+  auto v = state_.Get(format::StateKey(format::kStateAllocation, id));
+  if (!v.ok()) return v.status();
+  if (!v.value()) return std::optional<AllocationState>();
+  AllocationState a;
+  if (!AllocationState::Decode(*v.value(), &a)) return Status::Corruption("allocation state of " + Q(id));
+  return std::optional<AllocationState>(std::move(a));
+}
+
+// Check 8: a CSP may refer only to its own contracts and the allocations on them.
+std::optional<CheckFailure> Judge::CspOwns(std::string_view csp_id, std::string_view what) const {
+  auto own = CspIdOfSource(env_.source);
+  if (own && *own != csp_id) {
+    return Fail(reason::kUnauthorizedSource, std::string(what) + " belongs to CSP " + Q(csp_id) +
+                                                 ", not to " + Q(env_.source));
+  }
+  return std::nullopt;
+}
+
+// Check 7 (unknown or voided contract) then check 8 (another CSP's contract).
+Result<std::optional<CheckFailure>> Judge::LiveContract(std::string_view id, ContractState* out) const {
+  auto c = LoadContract(id);
+  if (!c.ok()) return c.status();
+  if (!c.value()) return std::optional(Fail(reason::kInvalidReference, "unknown contract " + Q(id)));
+  if (!c.value()->live) return std::optional(Fail(reason::kInvalidReference, "contract " + Q(id) + " is voided"));
+  *out = *c.value();
+  return CspOwns(out->csp_id, "contract " + Q(id));
+}
+
+// An allocation is live while its grant is not voided and the contract registration it was
+// granted on is live (a voided contract takes its allocations with it).
+Result<std::optional<CheckFailure>> Judge::LiveAllocation(std::string_view id, AllocationState* out) const {
+  auto a = LoadAllocation(id);
+  if (!a.ok()) return a.status();
+  if (!a.value()) return std::optional(Fail(reason::kInvalidReference, "unknown allocation " + Q(id)));
+  if (!a.value()->live) return std::optional(Fail(reason::kInvalidReference, "allocation " + Q(id) + " is voided"));
+  auto c = LoadContract(a.value()->contract_id);
+  if (!c.ok()) return c.status();
+  if (!c.value() || !c.value()->live || c.value()->registered_index != a.value()->contract_registered_index) {
+    return std::optional(Fail(reason::kInvalidReference, "allocation " + Q(id) + " is on contract " +
+                                                             Q(a.value()->contract_id) + ", which is voided"));
+  }
+  *out = *a.value();
+  return CspOwns(out->csp_id, "allocation " + Q(id));
+}
+
+Result<std::optional<CheckFailure>> Judge::Void(const EventVoidedData& d, StateEffects* effects) {
+  auto own = state_.Get(format::DedupKey(env_.source, d.event_id));
+  if (!own.ok()) return own.status();
+  if (!own.value()) {
+    bool others = false;
+    Status s = state_.ScanPrefix(format::DedupPrefix(d.event_id), [&](std::string_view, std::string_view) {
+      others = true;
+      return false;
+    });
+    if (!s.ok()) return s;
+    if (!others) return std::optional(Fail(reason::kInvalidReference, "no accepted event has id " + Q(d.event_id)));
+    return std::optional(Fail(reason::kUnauthorizedSource,
+                              "event " + Q(d.event_id) + " was sent by another source; a source voids only its own"));
+  }
+  DedupValue target;
+  if (!DedupValue::Decode(*own.value(), &target)) return Status::Corruption("dedup value of " + Q(d.event_id));
+  if (target.type == EventType::kEventVoided) {
+    return std::optional(Fail(reason::kInvalidValue, "event " + Q(d.event_id) + " is itself a void"));
+  }
+  auto voided = state_.Get(format::VoidedKey(target.index));
+  if (!voided.ok()) return voided.status();
+  if (voided.value()) return std::optional(Fail(reason::kInvalidValue, "event " + Q(d.event_id) + " is already voided"));
+  effects->void_target = std::move(target);
+  return std::optional<CheckFailure>();
+}
+
+Result<std::optional<CheckFailure>> Judge::Run(EventType type, const EventData& data, StateEffects* fx) {
+  using R = Result<std::optional<CheckFailure>>;
+  switch (type) {
+    case EventType::kContractRegistered: {
+      const auto& d = std::get<ContractRegisteredData>(data);
+      auto c = LoadContract(d.contract_id);
+      if (!c.ok()) return c.status();
+      if (c.value() && c.value()->live) {
+        return R(std::optional(Fail(reason::kInvalidValue, "contract " + Q(d.contract_id) + " is already registered")));
+      }
+      fx->contract = ContractState{0, d.max_gpus_per_allocation, true, d.csp_id};
+      fx->key = d.contract_id;
+      return R(std::nullopt);
+    }
+    case EventType::kCapacityReported: {
+      ContractState c;
+      return LiveContract(std::get<CapacityReportedData>(data).contract_id, &c);
+    }
+    case EventType::kAllocationGranted: {
+      const auto& d = std::get<AllocationGrantedData>(data);
+      ContractState c;
+      auto f = LiveContract(d.contract_id, &c);
+      if (!f.ok() || f.value()) return f;
+      if (d.gpus > c.max_gpus_per_allocation) {
+        return R(std::optional(Fail(reason::kInvalidValue, "gpus " + std::to_string(d.gpus) +
+                                                               " exceeds the contract's max_gpus_per_allocation " +
+                                                               std::to_string(c.max_gpus_per_allocation))));
+      }
+      AllocationState existing;
+      auto live = LiveAllocation(d.allocation_id, &existing);
+      if (!live.ok()) return live.status();
+      if (!live.value()) {  // no failure: the allocation id is live
+        return R(std::optional(Fail(reason::kInvalidValue, "allocation " + Q(d.allocation_id) + " is already granted")));
+      }
+      fx->allocation = AllocationState{0, c.registered_index, true, d.contract_id, c.csp_id};
+      fx->key = d.allocation_id;
+      return R(std::nullopt);
+    }
+    case EventType::kAllocationReleased: {
+      AllocationState a;
+      return LiveAllocation(std::get<AllocationReleasedData>(data).allocation_id, &a);
+    }
+    case EventType::kUsageReported: {
+      AllocationState a;
+      return LiveAllocation(std::get<UsageReportedData>(data).allocation_id, &a);
+    }
+    case EventType::kPeriodClosed: {
+      const auto& d = std::get<PeriodClosedData>(data);
+      auto closed = state_.Get(format::StateKey(format::kStateClosed, d.month));
+      if (!closed.ok()) return closed.status();
+      if (closed.value()) return R(std::optional(Fail(reason::kInvalidValue, "month " + Q(d.month) + " is already closed")));
+      fx->key = d.month;
+      return R(std::nullopt);
+    }
+    case EventType::kEventVoided:
+      return Void(std::get<EventVoidedData>(data), fx);
+  }
+  return R(std::nullopt);
+}
+
+}  // namespace
+
+Judgement Ledger::Impl::StageReject(std::string_view reason_code, std::string detail,
+                                    std::string_view message, const Origin& origin) {
+  std::string_view kept = message.substr(0, format::kMessageBytesMax);
+  if (kept.size() < message.size()) {
+    detail += " (the first " + std::to_string(kept.size()) + " bytes are kept)";
+  }
+  std::string_view record = encoder.EncodeReject(working.rejects, Now(), origin, reason_code, detail, kept);
+  state->batch()->Put(format::IndexKey(format::kTagReject, working.rejects),
+                      rocksdb::Slice(record.data(), record.size()));
+  ++working.rejects;
+  ++staged_messages;
+  staged_bytes += record.size();
+  staged_anything = true;
+  return Judgement{Outcome::kRejected, reason_code, std::move(detail), 0};
+}
+
+void Ledger::Impl::StageEntry(std::string_view entry_bytes) {
+  const uint64_t index = working.size;
+  Hash256 leaf = LeafHash(sha, entry_bytes);
+  Hash256 chain = ChainHash(sha, working.chain, leaf);
+  rocksdb::WriteBatch* batch = state->batch();
+  batch->Put(format::IndexKey(format::kTagEntry, index), rocksdb::Slice(entry_bytes.data(), entry_bytes.size()));
+  char hashes[format::kHashesValueBytes];
+  std::memcpy(hashes, leaf.data(), 32);
+  std::memcpy(hashes + 32, chain.data(), 32);
+  batch->Put(format::IndexKey(format::kTagHashes, index), rocksdb::Slice(hashes, sizeof(hashes)));
+  working.frontier.Append(sha, leaf, [batch](const SubtreeNode& node) {
+    batch->Put(format::NodeKey(node.level, node.index),
+               rocksdb::Slice(reinterpret_cast<const char*>(node.hash.data()), node.hash.size()));
+  });
+  working.chain = chain;
+  ++working.size;
+  ++staged_messages;
+  staged_bytes += entry_bytes.size() + 128;
+  staged_anything = true;
+  assert(working.frontier.size() == working.size);
+}
+
+Result<Judgement> Ledger::Impl::Submit(std::string_view message, const Origin& origin,
+                                       const std::vector<std::string>* bound_sources) {
+  Envelope env;
+  Hash256 content;
+  if (auto f = parser.ParseEnvelope(message, &env, &content)) {
+    return StageReject(f->reason, std::move(f->detail), message, origin);
+  }
+  // Check 2: (source, id) of an accepted event.
+  const std::string dedup_key = format::DedupKey(env.source, env.id);
+  auto prior = state->Get(dedup_key);
+  if (!prior.ok()) return prior.status();
+  if (prior.value()) {
+    DedupValue p;
+    if (!DedupValue::Decode(*prior.value(), &p)) return Status::Corruption("dedup value of " + Q(env.id));
+    if (p.content != content) {
+      return StageReject(reason::kConflictingDuplicate,
+                         "(source, id) " + Q(env.source) + ", " + Q(env.id) + " was accepted as entry " +
+                             std::to_string(p.index) + " with different content",
+                         message, origin);
+    }
+    ++working.duplicates;
+    ++staged_messages;
+    staged_anything = true;
+    return Judgement{Outcome::kDuplicate, {}, "same content as entry " + std::to_string(p.index), p.index};
+  }
+  EventType type;
+  if (auto f = parser.CheckType(env, &type, bound_sources)) {
+    return StageReject(f->reason, std::move(f->detail), message, origin);
+  }
+  EventData data;
+  if (auto f = parser.ParseData(env, type, &data)) {
+    return StageReject(f->reason, std::move(f->detail), message, origin);
+  }
+  StateEffects fx;
+  auto verdict = Judge(*state, env).Run(type, data, &fx);
+  if (!verdict.ok()) return verdict.status();
+  if (verdict.value()) {
+    return StageReject(verdict.value()->reason, std::move(verdict.value()->detail), message, origin);
+  }
+  // Accepted: the entry, its hashes and nodes, the dedup claim and the state effects.
+  const uint64_t index = working.size;
+  EntryFields fields{index, Now(), &origin, content, message, kStructuredContentType};
+  StageEntry(encoder.EncodeEntry(fields, env, type, data));
+  state->Put(dedup_key, DedupValue{index, content, type, fx.key}.Encode());
+  if (fx.contract) {
+    fx.contract->registered_index = index;
+    state->Put(format::StateKey(format::kStateContract, fx.key), fx.contract->Encode());
+  }
+  if (fx.allocation) {
+    fx.allocation->granted_index = index;
+    state->Put(format::StateKey(format::kStateAllocation, fx.key), fx.allocation->Encode());
+  }
+  if (type == EventType::kPeriodClosed) {
+    std::string v;
+    format::PutU64(&v, index);
+    state->Put(format::StateKey(format::kStateClosed, fx.key), v);
+  }
+  if (fx.void_target) {
+    if (Status s = ApplyVoid(*fx.void_target, index); !s.ok()) return s;
+  }
+  return Judgement{Outcome::kAccepted, {}, {}, index};
+}
+
+}  // namespace gpuledger

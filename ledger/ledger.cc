@@ -1,0 +1,265 @@
+#include "gpuledger/ledger.h"
+
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include <bit>
+#include <cstring>
+#include <ctime>
+
+#include "ledger/ledger_format.h"
+#include "ledger/ledger_impl.h"
+
+namespace gpuledger {
+namespace {
+
+rocksdb::Options MakeRocksOptions(const LedgerOptions& o) {
+  rocksdb::Options options;
+  options.create_if_missing = o.create_if_missing;
+  options.write_buffer_size = o.write_buffer_bytes;
+  options.max_open_files = 512;
+  options.keep_log_file_num = 4;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
+  // Dedup and state lookups are mostly misses: a bloom filter keeps them off the disk.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+Result<std::optional<uint64_t>> ReadU64(rocksdb::DB* db, const std::string& key) {
+  std::string v;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key, &v);
+  if (s.IsNotFound()) return std::optional<uint64_t>();
+  if (!s.ok()) return Status::IOError(s.ToString());
+  if (v.size() != 8) return Status::Corruption("meta value " + key.substr(1) + " is not 8 bytes");
+  return std::optional<uint64_t>(format::GetU64(v.data()));
+}
+
+}  // namespace
+
+std::string_view OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kAccepted: return "accepted";
+    case Outcome::kDuplicate: return "duplicate";
+    case Outcome::kRejected: return "rejected";
+  }
+  return "unknown";
+}
+
+void IntakeCounts::Add(const Judgement& j) {
+  switch (j.outcome) {
+    case Outcome::kAccepted: ++accepted; break;
+    case Outcome::kDuplicate: ++duplicate; break;
+    case Outcome::kRejected:
+      ++rejected;
+      ++rejected_by_reason[std::string(j.reason)];
+      break;
+  }
+}
+
+std::string Status::ToString() const {
+  static constexpr const char* kNames[] = {"OK", "Invalid argument", "Not found", "Corruption",
+                                           "I/O error"};
+  if (ok()) return "OK";
+  return std::string(kNames[static_cast<int>(code_)]) + ": " + message_;
+}
+
+int64_t Ledger::Impl::Now() const {
+  return options.now_seconds ? options.now_seconds() : static_cast<int64_t>(std::time(nullptr));
+}
+
+Result<Hash256> Ledger::Impl::ReadLeaf(uint64_t index) const {
+  std::string v;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagHashes, index), &v);
+  if (!s.ok()) return Status::Corruption("hashes of entry " + std::to_string(index) + ": " + s.ToString());
+  if (v.size() != format::kHashesValueBytes) {
+    return Status::Corruption("hashes of entry " + std::to_string(index) + " are not 64 bytes");
+  }
+  Hash256 h;
+  std::memcpy(h.data(), v.data(), h.size());
+  return h;
+}
+
+Result<Hash256> Ledger::Impl::ReadNode(uint8_t level, uint64_t index) const {
+  if (level == 0) return ReadLeaf(index);
+  std::string v;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::NodeKey(level, index), &v);
+  if (!s.ok() || v.size() != format::kHashBytes) {
+    return Status::Corruption("tree node (level " + std::to_string(level) + ", index " +
+                              std::to_string(index) + ") is missing or not 32 bytes");
+  }
+  Hash256 h;
+  std::memcpy(h.data(), v.data(), h.size());
+  return h;
+}
+
+// The perfect subtrees of a tree of `size` leaves are the set bits of size, high to low:
+// O(log n) reads of stored nodes.
+static Result<std::vector<Hash256>> PerfectSubtreeRoots(const Ledger::Impl& impl, uint64_t size) {
+  std::vector<Hash256> roots;
+  uint64_t start = 0;
+  for (int level = 63; level >= 0; --level) {
+    uint64_t width = uint64_t{1} << level;
+    if ((size & width) == 0) continue;
+    auto node = impl.ReadNode(static_cast<uint8_t>(level), start >> level);
+    if (!node.ok()) return node.status();
+    roots.push_back(node.value());
+    start += width;
+  }
+  return roots;
+}
+
+Status Ledger::Impl::LoadTip() {
+  auto version = ReadU64(db.get(), format::MetaKey(format::kMetaVersion));
+  if (!version.ok()) return version.status();
+  if (version.value() && *version.value() != format::kFormatVersion) {
+    return Status::Corruption("ledger format version " + std::to_string(*version.value()) +
+                              " is not the supported " + std::to_string(format::kFormatVersion));
+  }
+  LedgerTip tip;
+  for (auto [name, out] : {std::pair{format::kMetaSize, &tip.size},
+                           {format::kMetaRejects, &tip.rejects},
+                           {format::kMetaDuplicates, &tip.duplicates}}) {
+    auto v = ReadU64(db.get(), format::MetaKey(name));
+    if (!v.ok()) return v.status();
+    *out = v.value().value_or(0);
+  }
+  auto roots = PerfectSubtreeRoots(*this, tip.size);
+  if (!roots.ok()) return roots.status();
+  tip.frontier = MerkleFrontier(tip.size, std::move(roots.value()));
+  if (tip.size > 0) {
+    std::string v;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagHashes, tip.size - 1), &v);
+    if (!s.ok() || v.size() != format::kHashesValueBytes) {
+      return Status::Corruption("hashes of the last entry " + std::to_string(tip.size - 1) + " are missing");
+    }
+    std::memcpy(tip.chain.data(), v.data() + format::kHashBytes, format::kHashBytes);
+  }
+  committed = tip;
+  working = tip;
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, const LedgerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  rocksdb::Options rocks = MakeRocksOptions(options);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(rocks, dir, &raw)
+                                        : rocksdb::DB::Open(rocks, dir, &raw);
+  if (!s.ok()) return Status::IOError("cannot open ledger at " + dir + ": " + s.ToString());
+  impl->db.reset(raw);
+  impl->state = std::make_unique<StateView>(raw);
+  if (Status st = impl->LoadTip(); !st.ok()) return st;
+  return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+}
+
+Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Ledger::~Ledger() = default;
+
+Result<Judgement> Ledger::Submit(std::string_view message, const Origin& origin,
+                                 const std::vector<std::string>* bound_sources) {
+  if (impl_->options.read_only) return Status::InvalidArgument("ledger is open read-only");
+  return impl_->Submit(message, origin, bound_sources);
+}
+
+void Ledger::StageCursor(std::string_view name, std::optional<std::string_view> value) {
+  std::string key = format::CursorKey(name);
+  if (value) {
+    impl_->state->Put(key, *value);
+  } else {
+    impl_->state->Erase(key);
+  }
+  impl_->staged_anything = true;
+}
+
+size_t Ledger::staged_messages() const { return impl_->staged_messages; }
+size_t Ledger::staged_bytes() const { return impl_->staged_bytes; }
+
+Status Ledger::Commit() {
+  Impl& m = *impl_;
+  if (!m.staged_anything) return Status::Ok();
+  rocksdb::WriteBatch* batch = m.state->batch();
+  std::string u64;
+  for (auto [name, value] : {std::pair{format::kMetaSize, m.working.size},
+                             {format::kMetaRejects, m.working.rejects},
+                             {format::kMetaDuplicates, m.working.duplicates},
+                             {format::kMetaVersion, uint64_t{format::kFormatVersion}}}) {
+    u64.clear();
+    format::PutU64(&u64, value);
+    batch->Put(format::MetaKey(name), u64);
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = m.options.sync_writes;
+  rocksdb::Status s = m.db->Write(write_options, batch);
+  if (!s.ok()) {
+    Abandon();
+    return Status::IOError("write batch: " + s.ToString());
+  }
+  m.committed = m.working;
+  m.state->Clear();
+  m.staged_messages = m.staged_bytes = 0;
+  m.staged_anything = false;
+  return Status::Ok();
+}
+
+void Ledger::Abandon() {
+  impl_->working = impl_->committed;
+  impl_->state->Clear();
+  impl_->staged_messages = impl_->staged_bytes = 0;
+  impl_->staged_anything = false;
+}
+
+Result<std::optional<std::string>> Ledger::GetCursor(std::string_view name) const {
+  return impl_->state->Get(format::CursorKey(name));
+}
+
+uint64_t Ledger::size() const { return impl_->committed.size; }
+
+LedgerStats Ledger::stats() const {
+  LedgerStats s;
+  s.entries = impl_->committed.size;
+  s.rejects = impl_->committed.rejects;
+  s.duplicates = impl_->committed.duplicates;
+  s.root = impl_->committed.frontier.Root(impl_->sha);
+  s.chain_head = impl_->committed.chain;
+  return s;
+}
+
+Result<Hash256> Ledger::RootAt(uint64_t tree_size) const {
+  if (tree_size > impl_->committed.size) {
+    return Status::InvalidArgument("tree size " + std::to_string(tree_size) + " exceeds the ledger size " +
+                                   std::to_string(impl_->committed.size));
+  }
+  auto roots = PerfectSubtreeRoots(*impl_, tree_size);
+  if (!roots.ok()) return roots.status();
+  return RootFromPerfectSubtrees(impl_->sha, roots.value());
+}
+
+Result<EntryView> Ledger::ReadEntry(uint64_t index) const {
+  if (index >= impl_->committed.size) return Status::NotFound("no entry " + std::to_string(index));
+  std::string v;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagEntry, index), &v);
+  if (!s.ok()) return Status::Corruption("entry " + std::to_string(index) + ": " + s.ToString());
+  auto view = DecodeEntry(v);
+  if (!view.ok()) return view.status();
+  std::string h;
+  s = impl_->db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagHashes, index), &h);
+  if (s.ok() && h.size() == format::kHashesValueBytes) {
+    std::memcpy(view->leaf_hash.data(), h.data(), 32);
+    std::memcpy(view->chain_hash.data(), h.data() + 32, 32);
+  }
+  return view;
+}
+
+Result<RejectView> Ledger::ReadReject(uint64_t seq) const {
+  if (seq >= impl_->committed.rejects) return Status::NotFound("no reject " + std::to_string(seq));
+  std::string v;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagReject, seq), &v);
+  if (!s.ok()) return Status::Corruption("reject " + std::to_string(seq) + ": " + s.ToString());
+  return DecodeReject(v);
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,83 @@
+// Ledger::Impl: the state behind the public Ledger. Private to ledger/.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <memory>
+
+#include "gpuledger/ledger.h"
+#include "ledger/entry_codec.h"
+#include "ledger/event_parse.h"
+#include "ledger/merkle.h"
+#include "ledger/sha256.h"
+#include "ledger/state_view.h"
+
+namespace gpuledger {
+
+// The append position of the ledger. `committed` is what RocksDB holds; `working` adds
+// what the current batch staged. Copying it is O(log n) (the frontier).
+struct LedgerTip {
+  uint64_t size = 0;
+  uint64_t rejects = 0;
+  uint64_t duplicates = 0;
+  MerkleFrontier frontier;
+  Hash256 chain{};  // chain hash of the last entry, zeros when empty
+};
+
+struct ContractState {
+  uint64_t registered_index = 0;
+  int64_t max_gpus_per_allocation = 0;
+  bool live = false;
+  std::string csp_id;
+  std::string Encode() const;
+  static bool Decode(std::string_view bytes, ContractState* out);
+};
+
+struct AllocationState {
+  uint64_t granted_index = 0;
+  uint64_t contract_registered_index = 0;
+  bool live = false;
+  std::string contract_id;
+  std::string csp_id;
+  std::string Encode() const;
+  static bool Decode(std::string_view bytes, AllocationState* out);
+};
+
+struct DedupValue {
+  uint64_t index = 0;
+  Hash256 content{};
+  EventType type = EventType::kContractRegistered;
+  std::string key;  // what the event made live: contract_id, allocation_id or month
+  std::string Encode() const;
+  static bool Decode(std::string_view bytes, DedupValue* out);
+};
+
+struct Ledger::Impl {
+  LedgerOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+  std::unique_ptr<StateView> state;
+  LedgerTip committed;
+  LedgerTip working;
+  size_t staged_messages = 0;
+  size_t staged_bytes = 0;
+  bool staged_anything = false;
+  EventParser parser;
+  EntryEncoder encoder;
+  Sha256 sha;
+
+  int64_t Now() const;
+  Status LoadTip();
+  Result<Judgement> Submit(std::string_view message, const Origin& origin,
+                           const std::vector<std::string>* bound_sources);
+  // Stages entry `working.size`: entry bytes, leaf and chain, completed tree nodes.
+  void StageEntry(std::string_view entry_bytes);
+  Judgement StageReject(std::string_view reason, std::string detail, std::string_view message,
+                        const Origin& origin);
+  // Undoes what the voided event made live (contract, allocation, closed month) and marks
+  // it voided by entry `void_index`.
+  Status ApplyVoid(const DedupValue& target, uint64_t void_index);
+  Result<Hash256> ReadLeaf(uint64_t index) const;
+  Result<Hash256> ReadNode(uint8_t level, uint64_t index) const;
+};
+
+}  // namespace gpuledger

@@ -1,0 +1,1 @@
+// (helpers shared by tests arrive with them)

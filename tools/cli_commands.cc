@@ -1,0 +1,214 @@
+// The ledger subcommands: ingest, verify, log, show, stats. Output is stable JSON on
+// stdout; progress and errors are plain words on stderr.
+#include <fmt/core.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "gpuledger/file_intake.h"
+#include "gpuledger/ledger.h"
+#include "tools/cli.h"
+
+namespace gpuledger::cli {
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string Hex(const Hash256& h) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : h) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+std::string HexBytes(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : s) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+std::string Utc(int64_t unix_seconds) {
+  auto tp = std::chrono::sys_seconds(std::chrono::seconds(unix_seconds));
+  auto day = std::chrono::floor<std::chrono::days>(tp);
+  std::chrono::year_month_day ymd(day);
+  std::chrono::hh_mm_ss hms(tp - day);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                     hms.minutes().count(), hms.seconds().count());
+}
+
+// Prints `what` went wrong in plain words and returns the exit status for it.
+int Failure(const Status& status) {
+  std::cerr << "gpuledger: " << status.ToString() << "\n";
+  return kExitFailed;
+}
+
+Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& dir, bool read_only) {
+  LedgerOptions options;
+  options.read_only = read_only;
+  options.create_if_missing = !read_only;
+  return Ledger::Open(dir, options);
+}
+
+// Prints progress to stderr at most once a second.
+ProgressFn Progress(std::string what, std::string unit, bool quiet) {
+  if (quiet) return nullptr;
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  return [what, unit, last](uint64_t done, uint64_t total) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - *last < std::chrono::seconds(1) && done != total) return;
+    *last = now;
+    if (total > 0) {
+      std::cerr << fmt::format("{}: {}% ({} of {} {})\n", what, done * 100 / total, done, total, unit);
+    } else {
+      std::cerr << fmt::format("{}: {} {}\n", what, done, unit);
+    }
+  };
+}
+
+ordered_json OriginJson(const Origin& o) {
+  if (o.kind == Origin::Kind::kFile) return {{"file", o.file}, {"line", o.line}};
+  return {{"topic", o.topic}, {"partition", o.partition}, {"offset", o.offset}};
+}
+
+// The raw message as a JSON string when it is UTF-8, else as hex.
+void PutMessage(ordered_json* row, const std::string& message) {
+  try {
+    (void)ordered_json(message).dump();
+    (*row)["message"] = message;
+  } catch (const ordered_json::exception&) {
+    (*row)["message_hex"] = HexBytes(message);
+  }
+}
+
+ordered_json EntryJson(const EntryView& e) {
+  ordered_json row = {{"index", e.index},        {"source", e.source},
+                      {"id", e.id},              {"type", e.type},
+                      {"time", Utc(e.time)},     {"ingest_time", Utc(e.ingest_time)},
+                      {"origin", OriginJson(e.origin)},
+                      {"content_type", e.content_type},
+                      {"content_sha256", Hex(e.content_sha256)},
+                      {"leaf_hash", Hex(e.leaf_hash)},
+                      {"chain_hash", Hex(e.chain_hash)}};
+  PutMessage(&row, e.message);
+  return row;
+}
+
+ordered_json RejectJson(const RejectView& r) {
+  ordered_json row = {{"seq", r.seq},       {"reason", r.reason}, {"detail", r.detail},
+                      {"origin", OriginJson(r.origin)}, {"ingest_time", Utc(r.ingest_time)}};
+  PutMessage(&row, r.message);
+  return row;
+}
+
+}  // namespace
+
+int RunIngest(const std::string& data_dir, const std::string& file, uint64_t batch_messages_max, bool quiet) {
+  auto ledger = OpenLedger(data_dir, false);
+  if (!ledger.ok()) return Failure(ledger.status());
+  FileIngestOptions options;
+  options.batch_messages_max = batch_messages_max;
+  options.progress = Progress("ingest " + file, "bytes", quiet);
+  auto report = IngestFile(*ledger.value(), file, options);
+  if (!report.ok()) return Failure(report.status());
+  const FileIngestReport& r = report.value();
+  LedgerStats stats = ledger.value()->stats();
+  ordered_json out = {{"accepted", r.counts.accepted},
+                      {"duplicate", r.counts.duplicate},
+                      {"rejected", r.counts.rejected},
+                      {"lines_read", r.lines_read},
+                      {"blank_lines", r.blank_lines},
+                      {"rejected_by_reason", r.counts.rejected_by_reason},
+                      {"resumed_from_line", r.resumed_from_line},
+                      {"file", file},
+                      {"file_sha256", r.file_sha256},
+                      {"ledger_size", stats.entries},
+                      {"root", Hex(stats.root)}};
+  std::cout << out.dump() << "\n";
+  return kExitOk;
+}
+
+int RunVerify(const std::string& data_dir, bool quiet) {
+  auto ledger = OpenLedger(data_dir, true);
+  if (!ledger.ok()) {
+    ordered_json out = {{"ok", false}, {"problem", ledger.status().ToString()}};
+    std::cout << out.dump() << "\n";
+    return Failure(ledger.status());
+  }
+  VerifyReport report;
+  Status s = ledger.value()->Verify(&report, Progress("verify", "entries", quiet));
+  if (!s.ok()) return Failure(s);
+  ordered_json out = {{"ok", report.ok},
+                      {"entries", report.entries_checked},
+                      {"nodes", report.nodes_checked},
+                      {"dedup_records", report.dedup_checked},
+                      {"rejects", report.rejects_checked},
+                      {"root", Hex(report.root)}};
+  if (!report.ok) {
+    out["bad_index"] = report.bad_index ? ordered_json(*report.bad_index) : ordered_json(nullptr);
+    out["problem"] = report.problem;
+    std::cerr << "gpuledger: verification FAILED"
+              << (report.bad_index ? " at entry " + std::to_string(*report.bad_index) : std::string())
+              << ": " << report.problem << "\n";
+  }
+  std::cout << out.dump() << "\n";
+  return report.ok ? kExitOk : kExitFailed;
+}
+
+int RunLog(const std::string& data_dir, uint64_t from, uint64_t limit, bool rejects) {
+  auto ledger = OpenLedger(data_dir, true);
+  if (!ledger.ok()) return Failure(ledger.status());
+  LedgerStats stats = ledger.value()->stats();
+  uint64_t end = rejects ? stats.rejects : stats.entries;
+  for (uint64_t i = from, n = 0; i < end && n < limit; ++i, ++n) {
+    if (rejects) {
+      auto r = ledger.value()->ReadReject(i);
+      if (!r.ok()) return Failure(r.status());
+      std::cout << RejectJson(r.value()).dump() << "\n";
+    } else {
+      auto e = ledger.value()->ReadEntry(i);
+      if (!e.ok()) return Failure(e.status());
+      std::cout << EntryJson(e.value()).dump() << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+int RunShow(const std::string& data_dir, int64_t index, int64_t reject_seq) {
+  auto ledger = OpenLedger(data_dir, true);
+  if (!ledger.ok()) return Failure(ledger.status());
+  if (index >= 0) {
+    auto e = ledger.value()->ReadEntry(static_cast<uint64_t>(index));
+    if (!e.ok()) return Failure(e.status());
+    std::cout << EntryJson(e.value()).dump(2) << "\n";
+  } else {
+    auto r = ledger.value()->ReadReject(static_cast<uint64_t>(reject_seq));
+    if (!r.ok()) return Failure(r.status());
+    std::cout << RejectJson(r.value()).dump(2) << "\n";
+  }
+  return kExitOk;
+}
+
+int RunStats(const std::string& data_dir) {
+  auto ledger = OpenLedger(data_dir, true);
+  if (!ledger.ok()) return Failure(ledger.status());
+  LedgerStats s = ledger.value()->stats();
+  ordered_json out = {{"entries", s.entries},
+                      {"rejects", s.rejects},
+                      {"duplicates", s.duplicates},
+                      {"messages", s.entries + s.rejects + s.duplicates},
+                      {"root", Hex(s.root)},
+                      {"chain_head", Hex(s.chain_head)}};
+  std::cout << out.dump() << "\n";
+  return kExitOk;
+}
+
+}  // namespace gpuledger::cli
