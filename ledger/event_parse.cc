@@ -164,7 +164,7 @@ std::optional<CheckFailure> EventParser::CheckType(const Envelope& env, EventTyp
              : std::string_view();
   auto it = std::find(kTypeNames.begin(), kTypeNames.end(), name);
   if (it == kTypeNames.end()) {
-    return Fail(reason::kUnknownType, "type " + Quote(t) + " is not io.gpuledger.<name>.v1");
+    return Fail(reason::kUnknownType, "type " + Quote(t) + " is not io.gpuledger.<name>.v1 with a name of spec section 3");
   }
   *type = static_cast<EventType>(it - kTypeNames.begin() + 1);
   bool ministry = env.source == kMinistrySource;
