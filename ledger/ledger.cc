@@ -111,6 +111,21 @@ static Result<std::vector<Hash256>> PerfectSubtreeRoots(const Ledger::Impl& impl
   return roots;
 }
 
+Status Ledger::Impl::LoadFrontierAndChain(LedgerTip* tip) const {
+  auto roots = PerfectSubtreeRoots(*this, tip->size);
+  if (!roots.ok()) return roots.status();
+  tip->frontier = MerkleFrontier(tip->size, std::move(roots.value()));
+  if (tip->size > 0) {
+    std::string v;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagHashes, tip->size - 1), &v);
+    if (!s.ok() || v.size() != format::kHashesValueBytes) {
+      return Status::Corruption("hashes of the last entry " + std::to_string(tip->size - 1) + " are missing");
+    }
+    std::memcpy(tip->chain.data(), v.data() + format::kHashBytes, format::kHashBytes);
+  }
+  return Status::Ok();
+}
+
 Status Ledger::Impl::LoadTip() {
   auto version = ReadU64(db.get(), format::MetaKey(format::kMetaVersion));
   if (!version.ok()) return version.status();
@@ -126,16 +141,10 @@ Status Ledger::Impl::LoadTip() {
     if (!v.ok()) return v.status();
     *out = v.value().value_or(0);
   }
-  auto roots = PerfectSubtreeRoots(*this, tip.size);
-  if (!roots.ok()) return roots.status();
-  tip.frontier = MerkleFrontier(tip.size, std::move(roots.value()));
-  if (tip.size > 0) {
-    std::string v;
-    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagHashes, tip.size - 1), &v);
-    if (!s.ok() || v.size() != format::kHashesValueBytes) {
-      return Status::Corruption("hashes of the last entry " + std::to_string(tip.size - 1) + " are missing");
-    }
-    std::memcpy(tip.chain.data(), v.data() + format::kHashBytes, format::kHashBytes);
+  Status loaded = LoadFrontierAndChain(&tip);
+  if (!loaded.ok()) {
+    if (!options.read_only) return loaded;
+    tip_problem = loaded.message();
   }
   committed = tip;
   working = tip;

@@ -61,12 +61,16 @@ struct Ledger::Impl {
   size_t staged_messages = 0;
   size_t staged_bytes = 0;
   bool staged_anything = false;
+  // Read-only opens tolerate a tip (frontier, chain head) that cannot be loaded, so that
+  // verify can still scan and name the first bad index; this says what failed.
+  std::string tip_problem;
   EventParser parser;
   EntryEncoder encoder;
   Sha256 sha;
 
   int64_t Now() const;
   Status LoadTip();
+  Status LoadFrontierAndChain(LedgerTip* tip) const;
   Result<Judgement> Submit(std::string_view message, const Origin& origin,
                            const std::vector<std::string>* bound_sources);
   // Stages entry `working.size`: entry bytes, leaf and chain, completed tree nodes.

@@ -220,6 +220,10 @@ Status Verifier::Run(const ProgressFn& progress) {
   }
   if (!CheckTail(entries, hashes, nodes)) return Status::Ok();
   report_->root = frontier_.Root(sha_);
+  if (!impl_.tip_problem.empty()) {
+    Fail(size_ > 0 ? size_ - 1 : 0, "the ledger's tip could not be loaded: " + impl_.tip_problem);
+    return Status::Ok();
+  }
   if (size_ > 0 && chain_ != impl_.committed.chain) {
     Fail(size_ - 1, "the chain head differs from the one the ledger opened with");
     return Status::Ok();
