@@ -84,18 +84,33 @@ Result<std::string> HashFile(const std::string& path, uint64_t* size_bytes) {
   return ToHex(sha.Final());
 }
 
-// The resume position of a file: physical lines consumed, byte offset, and the counts so far.
+// The resume position of a file: physical lines consumed, byte offset, blank lines, and
+// the outcomes so far (with rejects by reason), so that a resumed run reports the whole file.
 struct FileCursor {
-  uint64_t line = 0, offset = 0, accepted = 0, duplicate = 0, rejected = 0, blank = 0;
+  uint64_t line = 0, offset = 0, blank = 0;
+  IntakeCounts counts;
   std::string Encode() const {
     std::string v;
-    for (uint64_t x : {line, offset, accepted, duplicate, rejected, blank}) format::PutU64(&v, x);
+    for (uint64_t x : {line, offset, blank, counts.accepted, counts.duplicate, counts.rejected}) {
+      format::PutU64(&v, x);
+    }
+    for (const auto& [reason_code, n] : counts.rejected_by_reason) {
+      format::PutStr(&v, reason_code);
+      format::PutU64(&v, n);
+    }
     return v;
   }
   bool Decode(std::string_view v) {
-    if (v.size() != kCursorValueBytes) return false;
-    uint64_t* fields[] = {&line, &offset, &accepted, &duplicate, &rejected, &blank};
+    if (v.size() < kCursorValueBytes) return false;
+    uint64_t* fields[] = {&line, &offset, &blank, &counts.accepted, &counts.duplicate, &counts.rejected};
     for (size_t i = 0; i < 6; ++i) *fields[i] = format::GetU64(v.data() + 8 * i);
+    size_t pos = kCursorValueBytes;
+    while (pos < v.size()) {
+      std::string_view reason_code;
+      if (!format::GetStr(v, &pos, &reason_code) || v.size() - pos < 8) return false;
+      counts.rejected_by_reason[std::string(reason_code)] = format::GetU64(v.data() + pos);
+      pos += 8;
+    }
     return true;
   }
 };
@@ -103,7 +118,7 @@ struct FileCursor {
 // Feeds lines from `next(&line)` to the ledger. `cursor_name` empty: no resume cursor.
 template <typename NextLine>
 Status Pump(Ledger& ledger, NextLine&& next, std::string_view origin_name, const std::string& cursor_name,
-            FileCursor* cursor, const FileIngestOptions& options, uint64_t total_bytes, FileIngestReport* report,
+            FileCursor* cursor, const FileIngestOptions& options, uint64_t total_bytes,
             const std::function<uint64_t()>& offset_now) {
   Origin origin;
   origin.kind = Origin::Kind::kFile;
@@ -131,9 +146,7 @@ Status Pump(Ledger& ledger, NextLine&& next, std::string_view origin_name, const
       ledger.Abandon();
       return judged.status();
     }
-    report->counts.Add(judged.value());
-    Outcome o = judged->outcome;
-    ++(o == Outcome::kAccepted ? cursor->accepted : o == Outcome::kDuplicate ? cursor->duplicate : cursor->rejected);
+    cursor->counts.Add(judged.value());
     if (ledger.staged_messages() >= options.batch_messages_max || ledger.staged_bytes() >= options.batch_bytes_max) {
       if (Status s = commit(false); !s.ok()) return s;
     }
@@ -143,10 +156,8 @@ Status Pump(Ledger& ledger, NextLine&& next, std::string_view origin_name, const
 
 void Finish(const Ledger& ledger, const FileCursor& cursor, FileIngestReport* report) {
   // The counts cover the whole file, including the part an interrupted run made durable.
-  report->counts.accepted = cursor.accepted;
-  report->counts.duplicate = cursor.duplicate;
-  report->counts.rejected = cursor.rejected;
-  report->lines_read = cursor.accepted + cursor.duplicate + cursor.rejected;
+  report->counts = cursor.counts;
+  report->lines_read = cursor.counts.total();
   report->blank_lines = cursor.blank;
   report->ledger_size_after = ledger.size();
 }
@@ -175,7 +186,7 @@ Result<FileIngestReport> IngestFile(Ledger& ledger, const std::string& path, con
   }
   FileLines lines(f.get(), cursor.offset, options.read_buffer_bytes);
   Status s = Pump(ledger, [&](std::string* line) { return lines.Next(line); }, path, cursor_name, &cursor, options,
-                  total_bytes, &report, [&] { return lines.offset(); });
+                  total_bytes, [&] { return lines.offset(); });
   if (!s.ok()) return s;
   if (lines.failed()) return Status::IOError("read error in " + path);
   Finish(ledger, cursor, &report);
@@ -197,7 +208,7 @@ Result<FileIngestReport> IngestBuffer(Ledger& ledger, std::string_view contents,
     pos = nl == std::string_view::npos ? contents.size() : nl + 1;
     return true;
   };
-  Status s = Pump(ledger, next, origin_name, std::string(), &cursor, options, contents.size(), &report,
+  Status s = Pump(ledger, next, origin_name, std::string(), &cursor, options, contents.size(),
                   [&] { return static_cast<uint64_t>(pos); });
   if (!s.ok()) return s;
   Finish(ledger, cursor, &report);

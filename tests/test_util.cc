@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -38,6 +39,7 @@ std::string ReadFile(const std::string& path) {
 CommandResult RunCli(const std::vector<std::string>& args) {
   TempDir io;
   std::string out_path = io.Sub("out"), err_path = io.Sub("err");
+  std::fflush(nullptr);  // or the child re-prints what the parent had buffered
   pid_t pid = fork();
   if (pid == 0) {
     std::vector<char*> argv;
