@@ -1,6 +1,7 @@
 #include "gpuledger/ledger.h"
 
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include <bit>
@@ -23,6 +24,9 @@ rocksdb::Options MakeRocksOptions(const LedgerOptions& o) {
   // without walking the skip list.
   options.memtable_whole_key_filtering = true;
   options.memtable_prefix_bloom_size_ratio = 0.05;
+  // A batch interleaves several key ranges (entries, hashes, nodes, dedup, state): with a
+  // hint per one-byte tag, each range's sequential inserts skip the skip-list search.
+  options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
   // Dedup and state lookups are mostly misses: a bloom filter keeps them off the disk.
@@ -212,7 +216,7 @@ Status Ledger::Commit() {
     return Status::IOError("write batch: " + s.ToString());
   }
   m.committed = m.working;
-  m.state->Clear();
+  m.state->Committed();
   m.staged_messages = m.staged_bytes = 0;
   m.staged_anything = false;
   return Status::Ok();

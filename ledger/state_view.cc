@@ -2,15 +2,33 @@
 
 #include <memory>
 
+#include "ledger/ledger_format.h"
+
 namespace gpuledger {
+
+namespace {
+bool Cacheable(std::string_view key) { return !key.empty() && key[0] == format::kTagState; }
+}  // namespace
 
 Result<std::optional<std::string>> StateView::Get(std::string_view key) const {
   if (auto it = staged_.find(key); it != staged_.end()) return it->second;
+  const bool cacheable = Cacheable(key);
+  if (cacheable) {
+    if (auto it = cache_.find(std::string(key)); it != cache_.end()) return it->second;
+  }
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
-  if (s.IsNotFound()) return std::optional<std::string>();
-  if (!s.ok()) return Status::IOError("read state: " + s.ToString());
-  return std::optional<std::string>(std::move(value));
+  std::optional<std::string> result;
+  if (s.ok()) {
+    result = std::move(value);
+  } else if (!s.IsNotFound()) {
+    return Status::IOError("read state: " + s.ToString());
+  }
+  if (cacheable) {
+    if (cache_.size() >= kCacheKeysMax) cache_.clear();
+    cache_.emplace(std::string(key), result);
+  }
+  return result;
 }
 
 Status StateView::ScanPrefix(std::string_view prefix,
@@ -47,6 +65,15 @@ void StateView::Put(std::string_view key, std::string_view value) {
 void StateView::Erase(std::string_view key) {
   staged_.insert_or_assign(std::string(key), std::optional<std::string>());
   batch_.Delete(rocksdb::Slice(key.data(), key.size()));
+}
+
+void StateView::Committed() {
+  for (auto& [key, value] : staged_) {
+    if (!Cacheable(key)) continue;
+    if (cache_.size() >= kCacheKeysMax) cache_.clear();
+    cache_.insert_or_assign(key, std::move(value));
+  }
+  Clear();
 }
 
 void StateView::Clear() {

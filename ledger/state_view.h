@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,7 +32,9 @@ class StateView {
 
   rocksdb::WriteBatch* batch() { return &batch_; }
   size_t staged_keys() const { return staged_.size(); }
-  // After the batch was written (or abandoned): forget what was staged.
+  // After the batch was written: what was staged is now committed.
+  void Committed();
+  // After the batch was abandoned: forget what was staged.
   void Clear();
 
  private:
@@ -40,6 +43,12 @@ class StateView {
   // Staged state keys only (entries and nodes go straight into the batch: nobody reads them
   // back within a batch). std::map so that ScanPrefix can merge in key order.
   std::map<std::string, std::optional<std::string>, std::less<>> staged_;
+  // Committed values of intake state keys (contracts, allocations, voids, closed months)
+  // that were read or written: usage events look the same few allocations up again and
+  // again. Exact because this process is the ledger's only writer (RocksDB's lock); bounded
+  // by kCacheKeysMax (dropped whole when full). Dedup keys are not cached: they are new.
+  static constexpr size_t kCacheKeysMax = 1 << 16;
+  mutable std::unordered_map<std::string, std::optional<std::string>> cache_;
 };
 
 }  // namespace gpuledger
