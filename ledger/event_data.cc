@@ -32,7 +32,10 @@ int64_t FloorHour(int64_t t) {
 // problem found while reading (an integer beyond int64), which check 6 reports in turn.
 class DataReader {
  public:
-  explicit DataReader(object data) : data_(data) {}
+  // `big_integers`: the message held integer tokens beyond 64 bits, which the parser
+  // holds as doubles; an integral double of magnitude >= 2^63 in an integer field is then
+  // such an integer, out of range.
+  DataReader(object data, bool big_integers) : data_(data), big_integers_(big_integers) {}
 
   void String(std::string_view name, std::string* out) {
     element e;
@@ -57,7 +60,7 @@ class DataReader {
     if (!Get(name, &e)) return;
     if (e.type() == element_type::INT64) {
       *out = e.get_int64().value_unsafe();
-    } else if (e.type() == element_type::UINT64) {
+    } else if (e.type() == element_type::UINT64 || (big_integers_ && IsHugeIntegral(e))) {
       ValueFail("data." + std::string(name) + " is out of range");
     } else {
       TypeFail(name, "a JSON integer");
@@ -106,7 +109,17 @@ class DataReader {
                                  "data." + std::string(name) + " is not " + std::string(what)};
   }
 
+  static bool IsHugeIntegral(element e) {
+    if (e.type() != element_type::DOUBLE) return false;
+    double v = e.get_double().value_unsafe();
+    constexpr double kTwoTo63 = 9223372036854775808.0;
+    // Every double this large is integral; -2^63 itself only arises from a token below it
+    // (an int64 token would have parsed as one).
+    return v >= kTwoTo63 || v <= -kTwoTo63;
+  }
+
   object data_;
+  bool big_integers_;
   std::optional<CheckFailure> type_failure_;
   std::optional<CheckFailure> value_failure_;
 };
@@ -211,7 +224,7 @@ std::optional<CheckFailure> EventParser::ParseData(const Envelope& env, EventTyp
                                                    EventData* out) {
   object root = root_.get_object().value_unsafe();
   object data = root["data"].get_object().value_unsafe();
-  DataReader r(data);
+  DataReader r(data, big_integers_);
   switch (type) {
     case EventType::kContractRegistered: ReadContract(r, &out->emplace<ContractRegisteredData>()); break;
     case EventType::kCapacityReported: ReadCapacity(r, &out->emplace<CapacityReportedData>()); break;

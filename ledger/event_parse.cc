@@ -113,6 +113,50 @@ std::optional<CheckFailure> CheckEnvelopeFields(object obj, Envelope* env) {
   return std::nullopt;
 }
 
+// True if the integer token `digits` (no sign) does not fit int64 (negative) or uint64.
+bool BeyondSixtyFourBits(std::string_view digits, bool negative) {
+  std::string_view limit = negative ? "9223372036854775808" : "18446744073709551615";
+  size_t lead = digits.find_first_not_of('0');
+  digits = lead == std::string_view::npos ? std::string_view() : digits.substr(lead);
+  if (digits.size() != limit.size()) return digits.size() > limit.size();
+  return digits > limit;
+}
+
+// simdjson refuses integer tokens beyond 64 bits, though they are JSON. Writes `in` with
+// each such token (outside strings) turned into a decimal double ("N" -> "N.0"), which
+// simdjson parses and RFC 8785 reads as the same IEEE-754 value; false if there was none.
+bool RewriteBigIntegers(std::string_view in, std::string* out) {
+  bool changed = false;
+  out->clear();
+  for (size_t i = 0; i < in.size();) {
+    char c = in[i];
+    if (c == '"') {  // copy a string literal whole
+      size_t j = i + 1;
+      while (j < in.size() && in[j] != '"') j += in[j] == '\\' ? 2 : 1;
+      j = std::min(j + 1, in.size());
+      out->append(in.substr(i, j - i));
+      i = j;
+      continue;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      size_t j = i + (c == '-' ? 1 : 0);
+      size_t digits_start = j;
+      while (j < in.size() && in[j] >= '0' && in[j] <= '9') ++j;
+      bool integer = j == in.size() || (in[j] != '.' && in[j] != 'e' && in[j] != 'E');
+      out->append(in.substr(i, j - i));
+      if (integer && j > digits_start && BeyondSixtyFourBits(in.substr(digits_start, j - digits_start), c == '-')) {
+        out->append(".0");
+        changed = true;
+      }
+      i = j;
+      continue;
+    }
+    out->push_back(c);
+    ++i;
+  }
+  return changed;
+}
+
 }  // namespace
 
 std::string_view EventTypeName(EventType type) {
@@ -135,6 +179,12 @@ std::optional<CheckFailure> EventParser::ParseEnvelope(std::string_view message,
                                         std::to_string(format::kMessageBytesMax));
   }
   auto parsed = parser_.parse(message.data(), message.size(), true);
+  big_integers_ = false;
+  if (parsed.error() == simdjson::NUMBER_ERROR &&
+      RewriteBigIntegers(message, &rewritten_)) {
+    big_integers_ = true;
+    parsed = parser_.parse(rewritten_.data(), rewritten_.size(), true);
+  }
   if (parsed.error() != simdjson::SUCCESS) {
     return Fail(reason::kMalformed,
                 std::string("not valid UTF-8 JSON: ") + simdjson::error_message(parsed.error()));

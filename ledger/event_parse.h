@@ -93,6 +93,8 @@ class EventParser {
   simdjson::dom::element root_;
   Sha256 sha_;
   std::string canonical_;
+  std::string rewritten_;      // the message with integers beyond 64 bits made doubles
+  bool big_integers_ = false;  // the last message had such integers (see event_parse.cc)
 };
 
 // "csp/<id>" -> "<id>"; nullopt for any other source (including "ministry").
