@@ -81,9 +81,8 @@ std::string BytesOf(const flatbuffers::Vector<uint8_t>* v) {
 
 }  // namespace
 
-std::string_view EntryEncoder::EncodeEvent(const Envelope& env, EventType type,
-                                           const EventData& data) {
-  FlatBufferBuilder& b = event_fbb_;
+std::string_view EventEncoder::Encode(const Envelope& env, EventType type, const EventData& data) {
+  FlatBufferBuilder& b = fbb_;
   b.Clear();
   auto payload = BuildPayload(b, data);
   auto specversion = b.CreateString(env.specversion);
@@ -104,10 +103,8 @@ std::string_view EntryEncoder::EncodeEvent(const Envelope& env, EventType type,
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
 
-std::string_view EntryEncoder::EncodeEntry(const EntryFields& f, const Envelope& env,
-                                           EventType type, const EventData& data) {
-  std::string_view event = EncodeEvent(env, type, data);
-  FlatBufferBuilder& b = entry_fbb_;
+std::string_view EntryEncoder::EncodeEntry(const EntryFields& f, std::string_view event) {
+  FlatBufferBuilder& b = fbb_;
   b.Clear();
   auto origin = BuildOrigin(b, *f.origin);
   auto content = b.CreateVector(f.content_sha256.data(), f.content_sha256.size());
@@ -123,7 +120,7 @@ std::string_view EntryEncoder::EncodeEntry(const EntryFields& f, const Envelope&
 std::string_view EntryEncoder::EncodeReject(uint64_t seq, int64_t ingest_time,
                                             const Origin& origin, std::string_view reason,
                                             std::string_view detail, std::string_view message) {
-  FlatBufferBuilder& b = entry_fbb_;
+  FlatBufferBuilder& b = fbb_;
   b.Clear();
   auto o = BuildOrigin(b, origin);
   auto r = b.CreateString(reason.data(), reason.size());

@@ -20,19 +20,27 @@ struct EntryFields {
   std::string_view content_type;
 };
 
-class EntryEncoder {
+// Encodes the typed Event (schemas/event.fbs). Not thread-safe: one per thread.
+class EventEncoder {
  public:
   // The bytes stay valid until the next call on this encoder.
-  std::string_view EncodeEntry(const EntryFields& fields, const Envelope& envelope,
-                               EventType type, const EventData& data);
+  std::string_view Encode(const Envelope& envelope, EventType type, const EventData& data);
+
+ private:
+  flatbuffers::FlatBufferBuilder fbb_{1024};
+};
+
+class EntryEncoder {
+ public:
+  // The bytes stay valid until the next call on this encoder. `event_bytes` is an Event
+  // FlatBuffer from EventEncoder.
+  std::string_view EncodeEntry(const EntryFields& fields, std::string_view event_bytes);
   std::string_view EncodeReject(uint64_t seq, int64_t ingest_time, const Origin& origin,
                                 std::string_view reason, std::string_view detail,
                                 std::string_view message);
 
  private:
-  std::string_view EncodeEvent(const Envelope& envelope, EventType type, const EventData& data);
-  flatbuffers::FlatBufferBuilder event_fbb_{1024};
-  flatbuffers::FlatBufferBuilder entry_fbb_{2048};
+  flatbuffers::FlatBufferBuilder fbb_{2048};
 };
 
 // Verifies the buffer against the schema and decodes it; Corruption if it does not verify.

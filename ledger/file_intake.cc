@@ -4,9 +4,14 @@
 // outcomes it covers, so an interrupted ingest of the same file resumes exactly after its
 // last durable batch: no line is judged twice and none is skipped.
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "gpuledger/file_intake.h"
 #include "ledger/ledger_format.h"
@@ -29,7 +34,8 @@ bool IsBlank(std::string_view line) {
 class FileLines {
  public:
   FileLines(std::FILE* f, uint64_t offset, size_t buffer_bytes) : f_(f), offset_(offset), buffer_(buffer_bytes, '\0') {}
-  // False at end of file. *line excludes the '\n' (and a '\r' before it).
+  // False at end of file (or on a read error: see failed()). *line excludes the '\n' (and
+  // a '\r' before it).
   bool Next(std::string* line) {
     line->clear();
     bool any = false;
@@ -115,43 +121,154 @@ struct FileCursor {
   }
 };
 
-// Feeds lines from `next(&line)` to the ledger. `cursor_name` empty: no resume cursor.
-template <typename NextLine>
-Status Pump(Ledger& ledger, NextLine&& next, std::string_view origin_name, const std::string& cursor_name,
-            FileCursor* cursor, const FileIngestOptions& options, uint64_t total_bytes,
-            const std::function<uint64_t()>& offset_now) {
+// One durable batch's worth of lines, read and prepared ahead of the intake.
+struct Chunk {
+  struct Item {
+    uint64_t line_number = 0;
+    std::string line;
+    PreparedPtr prepared;
+  };
+  std::vector<Item> items;
+  uint64_t last_line = 0;   // physical lines consumed through this chunk
+  uint64_t end_offset = 0;  // byte offset after them
+  uint64_t blank = 0;
+  bool eof = false;
+};
+
+// A bounded hand-over between the reading thread and the intake thread.
+class ChunkQueue {
+ public:
+  static constexpr size_t kDepthMax = 2;
+  // False if the queue was cancelled.
+  bool Push(Chunk chunk) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return cancelled_ || chunks_.size() < kDepthMax; });
+    if (cancelled_) return false;
+    chunks_.push_back(std::move(chunk));
+    cv_.notify_all();
+    return true;
+  }
+  // Waits for the next chunk; nullopt when the producer stopped without an end of input
+  // (error() then says why).
+  std::optional<Chunk> Pop() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return cancelled_ || !chunks_.empty(); });
+    if (chunks_.empty()) return std::nullopt;
+    Chunk c = std::move(chunks_.front());
+    chunks_.pop_front();
+    cv_.notify_all();
+    return c;
+  }
+  void Cancel(std::string why = {}) {
+    std::lock_guard lock(mu_);
+    if (!cancelled_) error_ = std::move(why);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+  std::string error() {
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Chunk> chunks_;
+  bool cancelled_ = false;
+  std::string error_;
+};
+
+enum class LineRead { kLine, kEnd, kError };
+using NextLineFn = std::function<LineRead(std::string*)>;
+
+// The reading thread: splits lines into chunks and runs the stateless checks (Preparer)
+// on them, so that parsing overlaps the sequential intake and the synced writes.
+void ReadAndPrepare(const NextLineFn& next, const std::function<uint64_t()>& offset_now, uint64_t first_line,
+                    const FileIngestOptions& options, ChunkQueue* queue) {
+  Preparer preparer;
+  uint64_t line_number = first_line;
+  bool eof = false;
+  while (!eof) {
+    Chunk chunk;
+    size_t chunk_bytes = 0;
+    std::string line;
+    while (chunk.items.size() < options.batch_messages_max && chunk_bytes < options.batch_bytes_max) {
+      LineRead r = next(&line);
+      if (r == LineRead::kError) return queue->Cancel("read error");
+      if (r == LineRead::kEnd) {
+        eof = true;
+        break;
+      }
+      ++line_number;
+      if (IsBlank(line)) {
+        ++chunk.blank;
+        continue;
+      }
+      chunk_bytes += line.size();
+      PreparedPtr prepared = preparer.Prepare(line, nullptr);
+      chunk.items.push_back(Chunk::Item{line_number, std::move(line), std::move(prepared)});
+    }
+    chunk.last_line = line_number;
+    chunk.end_offset = offset_now();
+    chunk.eof = eof;
+    if (!queue->Push(std::move(chunk))) return;
+  }
+}
+
+// Judges every prepared line of every chunk, committing one durable batch per chunk with
+// the resume position after it (`cursor_name` empty: no resume cursor).
+Status JudgeChunks(Ledger& ledger, ChunkQueue* queue, std::string_view origin_name, const std::string& cursor_name,
+                   FileCursor* cursor, const FileIngestOptions& options, uint64_t total_bytes) {
   Origin origin;
   origin.kind = Origin::Kind::kFile;
   origin.file = std::string(origin_name);
-  std::string line;
-  auto commit = [&](bool done) -> Status {
-    cursor->offset = offset_now();
+  while (true) {
+    std::optional<Chunk> chunk = queue->Pop();
+    if (!chunk) return Status::IOError("reading stopped: " + queue->error());
+    for (const Chunk::Item& item : chunk->items) {
+      origin.line = item.line_number;
+      auto judged = ledger.Submit(item.line, origin, *item.prepared);
+      if (!judged.ok()) {
+        ledger.Abandon();
+        return judged.status();
+      }
+      cursor->counts.Add(judged.value());
+    }
+    cursor->line = chunk->last_line;
+    cursor->offset = chunk->end_offset;
+    cursor->blank += chunk->blank;
     if (!cursor_name.empty()) {
       std::string value = cursor->Encode();
-      ledger.StageCursor(cursor_name, done ? std::nullopt : std::optional<std::string_view>(value));
+      ledger.StageCursor(cursor_name, chunk->eof ? std::nullopt : std::optional<std::string_view>(value));
     }
     if (Status s = ledger.Commit(); !s.ok()) return s;
     if (options.progress) options.progress(cursor->offset, total_bytes);
-    return Status::Ok();
-  };
-  while (next(&line)) {
-    ++cursor->line;
-    if (IsBlank(line)) {
-      ++cursor->blank;
-      continue;
-    }
-    origin.line = cursor->line;
-    auto judged = ledger.Submit(line, origin);
-    if (!judged.ok()) {
-      ledger.Abandon();
-      return judged.status();
-    }
-    cursor->counts.Add(judged.value());
-    if (ledger.staged_messages() >= options.batch_messages_max || ledger.staged_bytes() >= options.batch_bytes_max) {
-      if (Status s = commit(false); !s.ok()) return s;
-    }
+    if (chunk->eof) return Status::Ok();
   }
-  return commit(true);
+}
+
+// Runs the two stages on two threads; joins before returning.
+Status Pump(Ledger& ledger, const NextLineFn& next, std::string_view origin_name, const std::string& cursor_name,
+            FileCursor* cursor, const FileIngestOptions& options, uint64_t total_bytes,
+            const std::function<uint64_t()>& offset_now) {
+  ChunkQueue queue;
+  std::thread reader;
+  try {
+    reader = std::thread([&] {
+      try {
+        ReadAndPrepare(next, offset_now, cursor->line, options, &queue);
+      } catch (const std::exception& e) {  // e.g. std::bad_alloc; never crosses the library
+        queue.Cancel(e.what());
+      }
+      queue.Cancel("input ended");
+    });
+  } catch (const std::system_error& e) {
+    return Status::IOError(std::string("cannot start the reading thread: ") + e.what());
+  }
+  Status s = JudgeChunks(ledger, &queue, origin_name, cursor_name, cursor, options, total_bytes);
+  queue.Cancel();
+  reader.join();
+  return s;
 }
 
 void Finish(const Ledger& ledger, const FileCursor& cursor, FileIngestReport* report) {
@@ -185,10 +302,13 @@ Result<FileIngestReport> IngestFile(Ledger& ledger, const std::string& path, con
     return Status::IOError("cannot seek in " + path);
   }
   FileLines lines(f.get(), cursor.offset, options.read_buffer_bytes);
-  Status s = Pump(ledger, [&](std::string* line) { return lines.Next(line); }, path, cursor_name, &cursor, options,
+  auto next = [&](std::string* line) {
+    if (lines.Next(line)) return LineRead::kLine;
+    return lines.failed() ? LineRead::kError : LineRead::kEnd;
+  };
+  Status s = Pump(ledger, next, path, cursor_name, &cursor, options,
                   total_bytes, [&] { return lines.offset(); });
-  if (!s.ok()) return s;
-  if (lines.failed()) return Status::IOError("read error in " + path);
+  if (!s.ok()) return Status::IOError(path + ": " + s.message());
   Finish(ledger, cursor, &report);
   return report;
 }
@@ -200,13 +320,13 @@ Result<FileIngestReport> IngestBuffer(Ledger& ledger, std::string_view contents,
   FileCursor cursor;
   size_t pos = 0;
   auto next = [&](std::string* line) {
-    if (pos >= contents.size()) return false;
+    if (pos >= contents.size()) return LineRead::kEnd;
     size_t nl = contents.find('\n', pos);
     size_t end = nl == std::string_view::npos ? contents.size() : nl;
     line->assign(contents.substr(pos, std::min(end - pos, kLineBytesMax)));
     if (!line->empty() && line->back() == '\r') line->pop_back();
     pos = nl == std::string_view::npos ? contents.size() : nl + 1;
-    return true;
+    return LineRead::kLine;
   };
   Status s = Pump(ledger, next, origin_name, std::string(), &cursor, options, contents.size(),
                   [&] { return static_cast<uint64_t>(pos); });

@@ -189,8 +189,9 @@ Result<std::optional<CheckFailure>> Judge::Run(EventType type, const EventData& 
 
 }  // namespace
 
-Judgement Ledger::Impl::StageReject(std::string_view reason_code, std::string detail,
+Judgement Ledger::Impl::StageReject(std::string_view reason_code, const std::string& detail_in,
                                     std::string_view message, const Origin& origin) {
+  std::string detail = detail_in;
   std::string_view kept = message.substr(0, format::kMessageBytesMax);
   if (kept.size() < message.size()) {
     detail += " (the first " + std::to_string(kept.size()) + " bytes are kept)";
@@ -228,12 +229,12 @@ void Ledger::Impl::StageEntry(std::string_view entry_bytes) {
 }
 
 Result<Judgement> Ledger::Impl::Submit(std::string_view message, const Origin& origin,
-                                       const std::vector<std::string>* bound_sources) {
-  Envelope env;
-  Hash256 content;
-  if (auto f = parser.ParseEnvelope(message, &env, &content)) {
-    return StageReject(f->reason, std::move(f->detail), message, origin);
+                                       const Prepared& prepared) {
+  if (prepared.envelope_failure) {
+    return StageReject(prepared.envelope_failure->reason, prepared.envelope_failure->detail, message, origin);
   }
+  const Envelope& env = prepared.envelope;
+  const Hash256& content = prepared.content;
   // Check 2: (source, id) of an accepted event.
   const std::string dedup_key = format::DedupKey(env.source, env.id);
   auto prior = state->Get(dedup_key);
@@ -252,24 +253,20 @@ Result<Judgement> Ledger::Impl::Submit(std::string_view message, const Origin& o
     staged_anything = true;
     return Judgement{Outcome::kDuplicate, {}, "same content as entry " + std::to_string(p.index), p.index};
   }
-  EventType type;
-  if (auto f = parser.CheckType(env, &type, bound_sources)) {
-    return StageReject(f->reason, std::move(f->detail), message, origin);
-  }
-  EventData data;
-  if (auto f = parser.ParseData(env, type, &data)) {
-    return StageReject(f->reason, std::move(f->detail), message, origin);
-  }
+  // Checks 3-6 ran in the Preparer.
+  if (prepared.failure) return StageReject(prepared.failure->reason, prepared.failure->detail, message, origin);
+  const EventType type = prepared.type;
+  const EventData& data = prepared.data;
   StateEffects fx;
   auto verdict = Judge(*state, env).Run(type, data, &fx);
   if (!verdict.ok()) return verdict.status();
   if (verdict.value()) {
-    return StageReject(verdict.value()->reason, std::move(verdict.value()->detail), message, origin);
+    return StageReject(verdict.value()->reason, verdict.value()->detail, message, origin);
   }
   // Accepted: the entry, its hashes and nodes, the dedup claim and the state effects.
   const uint64_t index = working.size;
   EntryFields fields{index, Now(), &origin, content, message, kStructuredContentType};
-  StageEntry(encoder.EncodeEntry(fields, env, type, data));
+  StageEntry(encoder.EncodeEntry(fields, prepared.event_bytes));
   state->Put(dedup_key, DedupValue{index, content, type, fx.key}.Encode());
   if (fx.contract) {
     fx.contract->registered_index = index;

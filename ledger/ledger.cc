@@ -192,7 +192,13 @@ Ledger::~Ledger() = default;
 Result<Judgement> Ledger::Submit(std::string_view message, const Origin& origin,
                                  const std::vector<std::string>* bound_sources) {
   if (impl_->options.read_only) return Status::InvalidArgument("ledger is open read-only");
-  return impl_->Submit(message, origin, bound_sources);
+  PrepareMessage(impl_->parser, impl_->event_encoder, message, bound_sources, &impl_->scratch);
+  return impl_->Submit(message, origin, impl_->scratch);
+}
+
+Result<Judgement> Ledger::Submit(std::string_view message, const Origin& origin, const Prepared& prepared) {
+  if (impl_->options.read_only) return Status::InvalidArgument("ledger is open read-only");
+  return impl_->Submit(message, origin, prepared);
 }
 
 void Ledger::StageCursor(std::string_view name, std::optional<std::string_view> value) {

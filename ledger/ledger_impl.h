@@ -9,6 +9,7 @@
 #include "ledger/entry_codec.h"
 #include "ledger/event_parse.h"
 #include "ledger/merkle.h"
+#include "ledger/prepared.h"
 #include "ledger/sha256.h"
 #include "ledger/state_view.h"
 
@@ -64,18 +65,19 @@ struct Ledger::Impl {
   // Read-only opens tolerate a tip (frontier, chain head) that cannot be loaded, so that
   // verify can still scan and name the first bad index; this says what failed.
   std::string tip_problem;
-  EventParser parser;
+  EventParser parser;          // for Submit without a Prepared
+  EventEncoder event_encoder;  // likewise
+  Prepared scratch;            // likewise
   EntryEncoder encoder;
   Sha256 sha;
 
   int64_t Now() const;
   Status LoadTip();
   Status LoadFrontierAndChain(LedgerTip* tip) const;
-  Result<Judgement> Submit(std::string_view message, const Origin& origin,
-                           const std::vector<std::string>* bound_sources);
+  Result<Judgement> Submit(std::string_view message, const Origin& origin, const Prepared& prepared);
   // Stages entry `working.size`: entry bytes, leaf and chain, completed tree nodes.
   void StageEntry(std::string_view entry_bytes);
-  Judgement StageReject(std::string_view reason, std::string detail, std::string_view message,
+  Judgement StageReject(std::string_view reason, const std::string& detail, std::string_view message,
                         const Origin& origin);
   // Undoes what the voided event made live (contract, allocation, closed month) and marks
   // it voided by entry `void_index`.

@@ -70,6 +70,32 @@ struct VerifyReport {
   Hash256 root{};
 };
 
+// A message that went through the intake's stateless checks (1 and 3-6) and encoding
+// ahead of Submit, possibly on another thread. Opaque; made by a Preparer.
+struct Prepared;
+struct PreparedDeleter {
+  void operator()(Prepared* p) const;
+};
+using PreparedPtr = std::unique_ptr<Prepared, PreparedDeleter>;
+
+// Runs the stateless part of the intake, so that parsing, canonical hashing and encoding
+// can overlap the sequential, stateful part. Thread-safety: one Preparer per thread; the
+// Prepared it makes may be handed to the thread that calls Ledger::Submit.
+class Preparer {
+ public:
+  Preparer();
+  ~Preparer();
+  Preparer(const Preparer&) = delete;
+  Preparer& operator=(const Preparer&) = delete;
+  // `bound_sources` (Kafka): the sources the message's topic admits; nullptr for files.
+  // The message bytes are not kept: pass the same bytes to Submit.
+  PreparedPtr Prepare(std::string_view message, const std::vector<std::string>* bound_sources);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 class Ledger {
  public:
   // Opens (or creates) the ledger stored in `dir`.
@@ -86,6 +112,9 @@ class Ledger {
   // `bound_sources` (Kafka): the sources the message's topic admits; nullptr for files.
   [[nodiscard]] Result<Judgement> Submit(std::string_view message, const Origin& origin,
                                          const std::vector<std::string>* bound_sources = nullptr);
+  // The same, for a message that a Preparer has prepared (`message` is what it prepared).
+  [[nodiscard]] Result<Judgement> Submit(std::string_view message, const Origin& origin,
+                                         const Prepared& prepared);
   // Stages the resume position of an input (a file, a Kafka partition) in this batch;
   // std::nullopt erases it.
   void StageCursor(std::string_view name, std::optional<std::string_view> value);
