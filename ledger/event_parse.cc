@@ -187,7 +187,7 @@ std::optional<CheckFailure> EventParser::ParseEnvelope(std::string_view message,
   }
   if (parsed.error() != simdjson::SUCCESS) {
     return Fail(reason::kMalformed,
-                std::string("not valid UTF-8 JSON: ") + simdjson::error_message(parsed.error()));
+                std::string("not a valid UTF-8 JSON document: ") + simdjson::error_message(parsed.error()));
   }
   root_ = parsed.value_unsafe();
   if (root_.type() != element_type::OBJECT) {
