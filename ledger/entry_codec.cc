@@ -111,8 +111,8 @@ std::string_view EntryEncoder::EncodeEntry(const EntryFields& f, std::string_vie
   auto message = Bytes(b, f.message);
   auto content_type = b.CreateString(f.content_type);
   auto event_bytes = Bytes(b, event);
-  auto entry = fb::CreateLedgerEntry(b, 1, f.index, f.ingest_time, origin, content, message,
-                                     content_type, event_bytes);
+  auto entry = fb::CreateLedgerEntry(b, 1, f.ingest_time, origin, content, message, content_type,
+                                     event_bytes);
   b.Finish(entry);
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
@@ -137,7 +137,6 @@ Result<EntryView> DecodeEntry(std::string_view bytes) {
   }
   const fb::LedgerEntry* e = flatbuffers::GetRoot<fb::LedgerEntry>(bytes.data());
   EntryView v;
-  v.index = e->index();
   v.ingest_time = e->ingest_time();
   v.origin = DecodeOrigin(e->origin());
   v.message = BytesOf(e->message());
@@ -180,7 +179,6 @@ Status PeekEntry(std::string_view bytes, EntryKeyFields* out) {
   if (ev->id() == nullptr || ev->source() == nullptr) {
     return Status::Corruption("entry's event lacks id or source");
   }
-  out->index = e->index();
   out->source = ev->source()->string_view();
   out->id = ev->id()->string_view();
   std::memcpy(out->content_sha256.data(), e->content_sha256()->data(), out->content_sha256.size());

@@ -12,7 +12,6 @@
 namespace gpuledger {
 
 struct EntryFields {
-  uint64_t index = 0;
   int64_t ingest_time = 0;
   const Origin* origin = nullptr;
   Hash256 content_sha256{};
@@ -44,10 +43,10 @@ class EntryEncoder {
 };
 
 // Verifies the buffer against the schema and decodes it; Corruption if it does not verify.
+// EntryView::index is left for the caller (it is the entry's position).
 [[nodiscard]] Result<EntryView> DecodeEntry(std::string_view bytes);
 // The few fields verify needs, without copying: the views point into `bytes`.
 struct EntryKeyFields {
-  uint64_t index = 0;
   std::string_view source, id;
   Hash256 content_sha256{};
 };

@@ -184,8 +184,12 @@ using NextLineFn = std::function<LineRead(std::string*)>;
 // The reading thread: splits lines into chunks and runs the stateless checks (Preparer)
 // on them, so that parsing overlaps the sequential intake and the synced writes.
 void ReadAndPrepare(const NextLineFn& next, const std::function<uint64_t()>& offset_now, uint64_t first_line,
+                    std::string_view origin_name, const std::function<int64_t()>& clock,
                     const FileIngestOptions& options, ChunkQueue* queue) {
-  Preparer preparer;
+  Preparer preparer(clock);
+  Origin origin;
+  origin.kind = Origin::Kind::kFile;
+  origin.file = std::string(origin_name);
   uint64_t line_number = first_line;
   bool eof = false;
   while (!eof) {
@@ -205,7 +209,8 @@ void ReadAndPrepare(const NextLineFn& next, const std::function<uint64_t()>& off
         continue;
       }
       chunk_bytes += line.size();
-      PreparedPtr prepared = preparer.Prepare(line, nullptr);
+      origin.line = line_number;
+      PreparedPtr prepared = preparer.Prepare(line, origin, nullptr);
       chunk.items.push_back(Chunk::Item{line_number, std::move(line), std::move(prepared)});
     }
     chunk.last_line = line_number;
@@ -252,11 +257,12 @@ Status Pump(Ledger& ledger, const NextLineFn& next, std::string_view origin_name
             FileCursor* cursor, const FileIngestOptions& options, uint64_t total_bytes,
             const std::function<uint64_t()>& offset_now) {
   ChunkQueue queue;
+  std::function<int64_t()> clock = ledger.clock();
   std::thread reader;
   try {
     reader = std::thread([&] {
       try {
-        ReadAndPrepare(next, offset_now, cursor->line, options, &queue);
+        ReadAndPrepare(next, offset_now, cursor->line, origin_name, clock, options, &queue);
       } catch (const std::exception& e) {  // e.g. std::bad_alloc; never crosses the library
         queue.Cancel(e.what());
       }

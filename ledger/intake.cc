@@ -9,7 +9,6 @@
 namespace gpuledger {
 namespace {
 
-constexpr std::string_view kStructuredContentType = "application/cloudevents+json";
 
 std::string Q(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -206,9 +205,9 @@ Judgement Ledger::Impl::StageReject(std::string_view reason_code, const std::str
   return Judgement{Outcome::kRejected, reason_code, std::move(detail), 0};
 }
 
-void Ledger::Impl::StageEntry(std::string_view entry_bytes) {
+void Ledger::Impl::StageEntry(std::string_view entry_bytes, const Hash256& leaf) {
   const uint64_t index = working.size;
-  Hash256 leaf = LeafHash(sha, entry_bytes);
+  // `leaf` was computed from `entry_bytes` by the Preparer; verify recomputes every leaf.
   Hash256 chain = ChainHash(sha, working.chain, leaf);
   rocksdb::WriteBatch* batch = state->batch();
   batch->Put(format::IndexKey(format::kTagEntry, index), rocksdb::Slice(entry_bytes.data(), entry_bytes.size()));
@@ -265,8 +264,7 @@ Result<Judgement> Ledger::Impl::Submit(std::string_view message, const Origin& o
   }
   // Accepted: the entry, its hashes and nodes, the dedup claim and the state effects.
   const uint64_t index = working.size;
-  EntryFields fields{index, Now(), &origin, content, message, kStructuredContentType};
-  StageEntry(encoder.EncodeEntry(fields, prepared.event_bytes));
+  StageEntry(prepared.entry_bytes, prepared.leaf);
   state->Put(dedup_key, DedupValue{index, content, type, fx.key}.Encode());
   if (fx.contract) {
     fx.contract->registered_index = index;

@@ -192,7 +192,7 @@ Ledger::~Ledger() = default;
 Result<Judgement> Ledger::Submit(std::string_view message, const Origin& origin,
                                  const std::vector<std::string>* bound_sources) {
   if (impl_->options.read_only) return Status::InvalidArgument("ledger is open read-only");
-  PrepareMessage(impl_->parser, impl_->event_encoder, message, bound_sources, &impl_->scratch);
+  PrepareMessage(impl_->prepare, message, origin, impl_->Now(), bound_sources, &impl_->scratch);
   return impl_->Submit(message, origin, impl_->scratch);
 }
 
@@ -253,6 +253,7 @@ Result<std::optional<std::string>> Ledger::GetCursor(std::string_view name) cons
 }
 
 uint64_t Ledger::size() const { return impl_->committed.size; }
+std::function<int64_t()> Ledger::clock() const { return impl_->options.now_seconds; }
 
 LedgerStats Ledger::stats() const {
   LedgerStats s;
@@ -281,6 +282,7 @@ Result<EntryView> Ledger::ReadEntry(uint64_t index) const {
   if (!s.ok()) return Status::Corruption("entry " + std::to_string(index) + ": " + s.ToString());
   auto view = DecodeEntry(v);
   if (!view.ok()) return view.status();
+  view->index = index;
   std::string h;
   s = impl_->db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagHashes, index), &h);
   if (s.ok() && h.size() == format::kHashesValueBytes) {

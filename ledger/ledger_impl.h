@@ -65,10 +65,9 @@ struct Ledger::Impl {
   // Read-only opens tolerate a tip (frontier, chain head) that cannot be loaded, so that
   // verify can still scan and name the first bad index; this says what failed.
   std::string tip_problem;
-  EventParser parser;          // for Submit without a Prepared
-  EventEncoder event_encoder;  // likewise
-  Prepared scratch;            // likewise
-  EntryEncoder encoder;
+  PrepareContext prepare;  // for Submit without a Prepared
+  Prepared scratch;        // likewise
+  EntryEncoder encoder;    // reject records
   Sha256 sha;
 
   int64_t Now() const;
@@ -76,7 +75,7 @@ struct Ledger::Impl {
   Status LoadFrontierAndChain(LedgerTip* tip) const;
   Result<Judgement> Submit(std::string_view message, const Origin& origin, const Prepared& prepared);
   // Stages entry `working.size`: entry bytes, leaf and chain, completed tree nodes.
-  void StageEntry(std::string_view entry_bytes);
+  void StageEntry(std::string_view entry_bytes, const Hash256& leaf);
   Judgement StageReject(std::string_view reason, const std::string& detail, std::string_view message,
                         const Origin& origin);
   // Undoes what the voided event made live (contract, allocation, closed month) and marks

@@ -5,7 +5,9 @@
 #include <string>
 
 #include "gpuledger/ledger.h"
+#include "ledger/entry_codec.h"
 #include "ledger/event_parse.h"
+#include "ledger/sha256.h"
 
 namespace gpuledger {
 
@@ -16,11 +18,22 @@ struct Prepared {
   std::optional<CheckFailure> failure;           // the first failing of checks 3-6
   EventType type = EventType::kContractRegistered;
   EventData data;
-  std::string event_bytes;  // the Event FlatBuffer, when no check failed
+  // When no check failed: the entry it would become (LedgerEntry bytes) and its leaf hash.
+  std::string entry_bytes;
+  Hash256 leaf{};
 };
 
-// Fills *out (reused between messages) from `message`. Pure apart from the parser's buffers.
-void PrepareMessage(EventParser& parser, EventEncoder& encoder, std::string_view message,
-                    const std::vector<std::string>* bound_sources, Prepared* out);
+// What a thread needs to prepare messages. Not thread-safe: one per thread.
+struct PrepareContext {
+  EventParser parser;
+  EventEncoder event_encoder;
+  EntryEncoder entry_encoder;
+  Sha256 sha;
+};
+
+// Fills *out (reused between messages) from `message`, received from `origin` at
+// `ingest_time`.
+void PrepareMessage(PrepareContext& context, std::string_view message, const Origin& origin,
+                    int64_t ingest_time, const std::vector<std::string>* bound_sources, Prepared* out);
 
 }  // namespace gpuledger

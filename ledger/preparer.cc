@@ -1,37 +1,52 @@
-// The stateless part of the intake (checks 1 and 3-6, canonical hashing, event encoding),
-// separated from Ledger::Submit so that it can run on another thread, ahead of it.
-#include "ledger/entry_codec.h"
+// The stateless part of the intake (checks 1 and 3-6, canonical hashing, encoding the
+// entry and its leaf hash), separated from Ledger::Submit so that it can run on another
+// thread, ahead of it. The entry holds no index (its index is its position), which is what
+// lets the whole entry and its leaf be made here.
+#include <ctime>
+
+#include "ledger/merkle.h"
 #include "ledger/prepared.h"
 
 namespace gpuledger {
 
-void PrepareMessage(EventParser& parser, EventEncoder& encoder, std::string_view message,
+namespace {
+constexpr std::string_view kStructuredContentType = "application/cloudevents+json";
+}  // namespace
+
+void PrepareMessage(PrepareContext& cx, std::string_view message, const Origin& origin, int64_t ingest_time,
                     const std::vector<std::string>* bound_sources, Prepared* out) {
   out->envelope = Envelope{};
-  out->envelope_failure = parser.ParseEnvelope(message, &out->envelope, &out->content);
+  out->envelope_failure = cx.parser.ParseEnvelope(message, &out->envelope, &out->content);
   out->failure.reset();
-  out->event_bytes.clear();
+  out->entry_bytes.clear();
   if (out->envelope_failure) return;
-  out->failure = parser.CheckType(out->envelope, &out->type, bound_sources);
+  out->failure = cx.parser.CheckType(out->envelope, &out->type, bound_sources);
   if (out->failure) return;
-  out->failure = parser.ParseData(out->envelope, out->type, &out->data);
+  out->failure = cx.parser.ParseData(out->envelope, out->type, &out->data);
   if (out->failure) return;
-  out->event_bytes = encoder.Encode(out->envelope, out->type, out->data);
+  std::string_view event = cx.event_encoder.Encode(out->envelope, out->type, out->data);
+  EntryFields fields{ingest_time, &origin, out->content, message, kStructuredContentType};
+  out->entry_bytes = cx.entry_encoder.EncodeEntry(fields, event);
+  out->leaf = LeafHash(cx.sha, out->entry_bytes);
 }
 
 void PreparedDeleter::operator()(Prepared* p) const { delete p; }
 
 struct Preparer::Impl {
-  EventParser parser;
-  EventEncoder encoder;
+  PrepareContext context;
+  std::function<int64_t()> now_seconds;
 };
 
-Preparer::Preparer() : impl_(std::make_unique<Impl>()) {}
+Preparer::Preparer(std::function<int64_t()> now_seconds) : impl_(std::make_unique<Impl>()) {
+  impl_->now_seconds = std::move(now_seconds);
+}
 Preparer::~Preparer() = default;
 
-PreparedPtr Preparer::Prepare(std::string_view message, const std::vector<std::string>* bound_sources) {
+PreparedPtr Preparer::Prepare(std::string_view message, const Origin& origin,
+                              const std::vector<std::string>* bound_sources) {
   PreparedPtr p(new Prepared());
-  PrepareMessage(impl_->parser, impl_->encoder, message, bound_sources, p.get());
+  int64_t now = impl_->now_seconds ? impl_->now_seconds() : static_cast<int64_t>(std::time(nullptr));
+  PrepareMessage(impl_->context, message, origin, now, bound_sources, p.get());
   return p;
 }
 

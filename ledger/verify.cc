@@ -106,9 +106,6 @@ bool Verifier::CheckEntry(uint64_t i, const IteratorPtr& entries, const Iterator
   }
   EntryKeyFields fields;
   if (Status s = PeekEntry(bytes, &fields); !s.ok()) return Fail(i, s.message());
-  if (fields.index != i) {
-    return Fail(i, "entry stored at " + std::to_string(i) + " says it is entry " + std::to_string(fields.index));
-  }
   entry_digest_.Add(DedupRecordHash(sha_, format::DedupKey(fields.source, fields.id), i, fields.content_sha256));
   bool nodes_ok = true;
   frontier_.Append(sha_, leaf, [&](const SubtreeNode& node) {

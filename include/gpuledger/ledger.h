@@ -83,13 +83,16 @@ using PreparedPtr = std::unique_ptr<Prepared, PreparedDeleter>;
 // Prepared it makes may be handed to the thread that calls Ledger::Submit.
 class Preparer {
  public:
-  Preparer();
+  // `now_seconds` stamps the ingest time of entries (nullptr: the wall clock); pass
+  // Ledger::clock() to use the ledger's.
+  explicit Preparer(std::function<int64_t()> now_seconds = nullptr);
   ~Preparer();
   Preparer(const Preparer&) = delete;
   Preparer& operator=(const Preparer&) = delete;
   // `bound_sources` (Kafka): the sources the message's topic admits; nullptr for files.
-  // The message bytes are not kept: pass the same bytes to Submit.
-  PreparedPtr Prepare(std::string_view message, const std::vector<std::string>* bound_sources);
+  // The message bytes are not kept: pass the same bytes and origin to Submit.
+  PreparedPtr Prepare(std::string_view message, const Origin& origin,
+                      const std::vector<std::string>* bound_sources);
 
  private:
   struct Impl;
@@ -112,7 +115,8 @@ class Ledger {
   // `bound_sources` (Kafka): the sources the message's topic admits; nullptr for files.
   [[nodiscard]] Result<Judgement> Submit(std::string_view message, const Origin& origin,
                                          const std::vector<std::string>* bound_sources = nullptr);
-  // The same, for a message that a Preparer has prepared (`message` is what it prepared).
+  // The same, for a message that a Preparer has prepared (`message` and `origin` are what
+  // it prepared).
   [[nodiscard]] Result<Judgement> Submit(std::string_view message, const Origin& origin,
                                          const Prepared& prepared);
   // Stages the resume position of an input (a file, a Kafka partition) in this batch;
@@ -129,6 +133,7 @@ class Ledger {
 
   // --- reading ---
   uint64_t size() const;  // committed entries
+  std::function<int64_t()> clock() const;  // LedgerOptions::now_seconds
   LedgerStats stats() const;
   [[nodiscard]] Result<Hash256> RootAt(uint64_t tree_size) const;
   [[nodiscard]] Result<EntryView> ReadEntry(uint64_t index) const;
