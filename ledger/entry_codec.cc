@@ -130,6 +130,34 @@ std::string_view EntryEncoder::EncodeReject(uint64_t seq, int64_t ingest_time,
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
 
+std::string_view EntryEncoder::EncodeDuplicate(uint64_t seq, int64_t ingest_time, const Origin& origin,
+                                               uint64_t original_index, const Hash256& message_sha256) {
+  FlatBufferBuilder& b = fbb_;
+  b.Clear();
+  auto o = BuildOrigin(b, origin);
+  auto h = b.CreateVector(message_sha256.data(), message_sha256.size());
+  b.Finish(fb::CreateDuplicateRecord(b, 1, seq, ingest_time, o, original_index, h));
+  return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
+}
+
+Result<DuplicateView> DecodeDuplicate(std::string_view bytes) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!verifier.VerifyBuffer<fb::DuplicateRecord>(nullptr)) {
+    return Status::Corruption("duplicate bytes are not a valid DuplicateRecord flatbuffer");
+  }
+  const fb::DuplicateRecord* r = flatbuffers::GetRoot<fb::DuplicateRecord>(bytes.data());
+  DuplicateView v;
+  v.seq = r->seq();
+  v.ingest_time = r->ingest_time();
+  v.origin = DecodeOrigin(r->origin());
+  v.original_index = r->original_index();
+  if (r->message_sha256() == nullptr || r->message_sha256()->size() != v.message_sha256.size()) {
+    return Status::Corruption("duplicate record has no 32-byte message hash");
+  }
+  std::memcpy(v.message_sha256.data(), r->message_sha256()->data(), v.message_sha256.size());
+  return v;
+}
+
 Result<EntryView> DecodeEntry(std::string_view bytes) {
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!verifier.VerifyBuffer<fb::LedgerEntry>(nullptr)) {
@@ -181,6 +209,15 @@ Status PeekEntry(std::string_view bytes, EntryKeyFields* out) {
   }
   out->source = ev->source()->string_view();
   out->id = ev->id()->string_view();
+  if (ev->data_type() == fb::Payload::NONE || ev->data() == nullptr) {
+    return Status::Corruption("entry's event has no payload");
+  }
+  out->type = static_cast<EventType>(ev->data_type());
+  const flatbuffers::String* key = nullptr;
+  if (const auto* c = ev->data_as_ContractRegistered()) key = c->contract_id();
+  if (const auto* g = ev->data_as_AllocationGranted()) key = g->allocation_id();
+  if (const auto* m = ev->data_as_PeriodClosed()) key = m->month();
+  out->key = key ? key->string_view() : std::string_view();
   std::memcpy(out->content_sha256.data(), e->content_sha256()->data(), out->content_sha256.size());
   return Status::Ok();
 }

@@ -37,6 +37,8 @@ class EntryEncoder {
   std::string_view EncodeReject(uint64_t seq, int64_t ingest_time, const Origin& origin,
                                 std::string_view reason, std::string_view detail,
                                 std::string_view message);
+  std::string_view EncodeDuplicate(uint64_t seq, int64_t ingest_time, const Origin& origin,
+                                   uint64_t original_index, const Hash256& message_sha256);
 
  private:
   flatbuffers::FlatBufferBuilder fbb_{2048};
@@ -49,8 +51,11 @@ class EntryEncoder {
 struct EntryKeyFields {
   std::string_view source, id;
   Hash256 content_sha256{};
+  EventType type = EventType::kContractRegistered;
+  std::string_view key;  // what the event makes live (DedupValue::key): an id, a month or ""
 };
 [[nodiscard]] Status PeekEntry(std::string_view bytes, EntryKeyFields* out);
 [[nodiscard]] Result<RejectView> DecodeReject(std::string_view bytes);
+[[nodiscard]] Result<DuplicateView> DecodeDuplicate(std::string_view bytes);
 
 }  // namespace gpuledger

@@ -196,13 +196,19 @@ Judgement Ledger::Impl::StageReject(std::string_view reason_code, const std::str
     detail += " (the first " + std::to_string(kept.size()) + " bytes are kept)";
   }
   std::string_view record = encoder.EncodeReject(working.rejects, Now(), origin, reason_code, detail, kept);
-  state->batch()->Put(format::IndexKey(format::kTagReject, working.rejects),
-                      rocksdb::Slice(record.data(), record.size()));
+  StageSideRecord(format::kTagReject, working.rejects, record, &working.reject_chain);
   ++working.rejects;
   ++staged_messages;
   staged_bytes += record.size();
   staged_anything = true;
   return Judgement{Outcome::kRejected, reason_code, std::move(detail), 0};
+}
+
+void Ledger::Impl::StageSideRecord(char tag, uint64_t seq, std::string_view record, Hash256* chain) {
+  *chain = ChainHash(sha, *chain, LeafHash(sha, record));
+  std::string value(record);
+  value.append(reinterpret_cast<const char*>(chain->data()), chain->size());
+  state->batch()->Put(format::IndexKey(tag, seq), value);
 }
 
 void Ledger::Impl::StageEntry(std::string_view entry_bytes, const Hash256& leaf) {
@@ -247,8 +253,12 @@ Result<Judgement> Ledger::Impl::Submit(std::string_view message, const Origin& o
                              std::to_string(p.index) + " with different content",
                          message, origin);
     }
+    sha.Update(message);
+    std::string_view record = encoder.EncodeDuplicate(working.duplicates, Now(), origin, p.index, sha.Final());
+    StageSideRecord(format::kTagDuplicate, working.duplicates, record, &working.duplicate_chain);
     ++working.duplicates;
     ++staged_messages;
+    staged_bytes += record.size();
     staged_anything = true;
     return Judgement{Outcome::kDuplicate, {}, "same content as entry " + std::to_string(p.index), p.index};
   }

@@ -144,6 +144,29 @@ Status Ledger::Impl::LoadFrontierAndChain(LedgerTip* tip) const {
   return Status::Ok();
 }
 
+Status Ledger::Impl::LoadSideChain(char tag, uint64_t count, Hash256* chain) const {
+  *chain = Hash256{};
+  if (count == 0) return Status::Ok();
+  std::string v;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::IndexKey(tag, count - 1), &v);
+  if (!s.ok() || v.size() < format::kSideChainBytes) {
+    return Status::Corruption(std::string(tag == format::kTagReject ? "reject" : "duplicate") + " record " +
+                              std::to_string(count - 1) + " is missing");
+  }
+  std::memcpy(chain->data(), v.data() + v.size() - format::kSideChainBytes, format::kSideChainBytes);
+  return Status::Ok();
+}
+
+Result<std::string> Ledger::Impl::ReadSideRecord(char tag, uint64_t seq) const {
+  std::string v;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::IndexKey(tag, seq), &v);
+  if (!s.ok() || v.size() < format::kSideChainBytes) {
+    return Status::Corruption("side record " + std::to_string(seq) + ": " + s.ToString());
+  }
+  v.resize(v.size() - format::kSideChainBytes);
+  return v;
+}
+
 Status Ledger::Impl::LoadTip() {
   auto version = ReadU64(db.get(), format::MetaKey(format::kMetaVersion));
   if (!version.ok()) return version.status();
@@ -160,9 +183,14 @@ Status Ledger::Impl::LoadTip() {
     *out = v.value().value_or(0);
   }
   Status loaded = LoadFrontierAndChain(&tip);
+  if (loaded.ok()) loaded = LoadSideChain(format::kTagReject, tip.rejects, &tip.reject_chain);
+  if (loaded.ok()) loaded = LoadSideChain(format::kTagDuplicate, tip.duplicates, &tip.duplicate_chain);
   if (!loaded.ok()) {
     if (!options.read_only) return loaded;
     tip_problem = loaded.message();
+  }
+  if (!version.value() && (tip.size > 0 || tip.rejects > 0 || tip.duplicates > 0)) {
+    return Status::Corruption("the ledger's format version record is missing");
   }
   committed = tip;
   working = tip;
@@ -294,10 +322,16 @@ Result<EntryView> Ledger::ReadEntry(uint64_t index) const {
 
 Result<RejectView> Ledger::ReadReject(uint64_t seq) const {
   if (seq >= impl_->committed.rejects) return Status::NotFound("no reject " + std::to_string(seq));
-  std::string v;
-  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagReject, seq), &v);
-  if (!s.ok()) return Status::Corruption("reject " + std::to_string(seq) + ": " + s.ToString());
-  return DecodeReject(v);
+  auto record = impl_->ReadSideRecord(format::kTagReject, seq);
+  if (!record.ok()) return record.status();
+  return DecodeReject(record.value());
+}
+
+Result<DuplicateView> Ledger::ReadDuplicate(uint64_t seq) const {
+  if (seq >= impl_->committed.duplicates) return Status::NotFound("no duplicate " + std::to_string(seq));
+  auto record = impl_->ReadSideRecord(format::kTagDuplicate, seq);
+  if (!record.ok()) return record.status();
+  return DecodeDuplicate(record.value());
 }
 
 }  // namespace gpuledger

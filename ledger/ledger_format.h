@@ -23,7 +23,8 @@ inline constexpr char kTagEntry = 'E';     // E + u64 index       -> LedgerEntry
 inline constexpr char kTagHashes = 'H';    // E's twin: H + u64   -> leaf(32) || chain(32)
 inline constexpr char kTagNode = 'N';      // N + u64 done + u8 level -> node hash (32)
 inline constexpr char kTagDedup = 'D';     // D + str id + str source -> DedupValue (below)
-inline constexpr char kTagReject = 'R';    // R + u64 seq         -> RejectRecord flatbuffer
+inline constexpr char kTagReject = 'R';    // R + u64 seq   -> RejectRecord flatbuffer || chain(32)
+inline constexpr char kTagDuplicate = 'U'; // U + u64 seq   -> DuplicateRecord flatbuffer || chain(32)
 inline constexpr char kTagState = 'S';     // S + kind + ...      -> intake state (below)
 inline constexpr char kTagCursor = 'P';    // P + name            -> resume position of a source
 
@@ -37,7 +38,13 @@ inline constexpr char kStateClosed = 'm';      // S m + "YYYY-MM"  -> u64 index 
 inline constexpr std::string_view kMetaVersion = "version";        // u32
 inline constexpr std::string_view kMetaSize = "size";              // u64 entries
 inline constexpr std::string_view kMetaRejects = "rejects";        // u64 reject records
-inline constexpr std::string_view kMetaDuplicates = "duplicates";  // u64 duplicates counted
+inline constexpr std::string_view kMetaDuplicates = "duplicates";  // u64 duplicate records
+
+// Rejects and duplicates are side records, not entries, but every byte of them is covered
+// all the same: each record's value ends with its side-chain hash
+//   side[i] = SHA-256(side[i-1] || SHA-256(0x00 || record bytes)), side[-1] = 32 zero bytes,
+// one chain for rejects and one for duplicates, which verify recomputes.
+inline constexpr size_t kSideChainBytes = kHashBytes;
 
 inline constexpr size_t kHashesValueBytes = 2 * kHashBytes;
 inline constexpr size_t kDedupValueBytesMin = 8 + kHashBytes + 1 + 4;

@@ -23,6 +23,8 @@ struct LedgerTip {
   uint64_t duplicates = 0;
   MerkleFrontier frontier;
   Hash256 chain{};  // chain hash of the last entry, zeros when empty
+  Hash256 reject_chain{};     // side chain of the last reject record
+  Hash256 duplicate_chain{};  // side chain of the last duplicate record
 };
 
 struct ContractState {
@@ -73,9 +75,14 @@ struct Ledger::Impl {
   int64_t Now() const;
   Status LoadTip();
   Status LoadFrontierAndChain(LedgerTip* tip) const;
+  Status LoadSideChain(char tag, uint64_t count, Hash256* chain) const;
+  // The record bytes of side record `seq` (without its chain hash).
+  Result<std::string> ReadSideRecord(char tag, uint64_t seq) const;
   Result<Judgement> Submit(std::string_view message, const Origin& origin, const Prepared& prepared);
   // Stages entry `working.size`: entry bytes, leaf and chain, completed tree nodes.
   void StageEntry(std::string_view entry_bytes, const Hash256& leaf);
+  // Stages a side record (reject or duplicate) with its side-chain hash.
+  void StageSideRecord(char tag, uint64_t seq, std::string_view record, Hash256* chain);
   Judgement StageReject(std::string_view reason, const std::string& detail, std::string_view message,
                         const Origin& origin);
   // Undoes what the voided event made live (contract, allocation, closed month) and marks

@@ -7,6 +7,7 @@
 
 #include "ledger/ledger_format.h"
 #include "ledger/ledger_impl.h"
+#include "ledger/verify_side.h"
 
 namespace gpuledger {
 namespace {
@@ -35,12 +36,19 @@ struct Digest256 {
   bool operator==(const Digest256& o) const { return std::memcmp(limbs, o.limbs, sizeof(limbs)) == 0; }
 };
 
-Hash256 DedupRecordHash(Sha256& sha, std::string_view dedup_key, uint64_t index, const Hash256& content) {
-  std::string buf(dedup_key);
-  format::PutU64(&buf, index);
-  buf.append(reinterpret_cast<const char*>(content.data()), content.size());
-  sha.Update(buf);
+// Hash of one dedup record, key and whole value, as stored or as entry i implies it.
+Hash256 DedupRecordHash(Sha256& sha, std::string_view dedup_key, std::string_view value) {
+  uint8_t key_bytes[8];
+  uint64_t n = dedup_key.size();
+  std::memcpy(key_bytes, &n, sizeof(n));
+  sha.Update(key_bytes, sizeof(key_bytes));
+  sha.Update(dedup_key);
+  sha.Update(value);
   return sha.Final();
+}
+
+std::string ExpectedDedupValue(uint64_t index, const EntryKeyFields& f) {
+  return DedupValue{index, f.content_sha256, f.type, std::string(f.key)}.Encode();
 }
 
 // Sequential scans: read ahead, and keep the block cache for the point lookups of others.
@@ -57,7 +65,7 @@ bool InRange(const IteratorPtr& it, char tag) {
 
 class Verifier {
  public:
-  Verifier(const Ledger::Impl& impl, VerifyReport* report) : impl_(impl), report_(report) {}
+  Verifier(const Ledger::Impl& impl, VerifyReport* report) : impl_(impl), report_(report), replay_(impl) {}
   Status Run(const ProgressFn& progress);
 
  private:
@@ -71,7 +79,6 @@ class Verifier {
   bool CheckTail(const IteratorPtr& entries, const IteratorPtr& hashes, const IteratorPtr& nodes);
   bool CheckDedup();
   bool LocateDedupMismatch();
-  bool CheckRejects();
 
   const Ledger::Impl& impl_;
   VerifyReport* report_;
@@ -79,6 +86,7 @@ class Verifier {
   MerkleFrontier frontier_;
   Hash256 chain_{};
   Digest256 entry_digest_;
+  StateReplay replay_;
   uint64_t size_ = 0;
 };
 
@@ -106,7 +114,8 @@ bool Verifier::CheckEntry(uint64_t i, const IteratorPtr& entries, const Iterator
   }
   EntryKeyFields fields;
   if (Status s = PeekEntry(bytes, &fields); !s.ok()) return Fail(i, s.message());
-  entry_digest_.Add(DedupRecordHash(sha_, format::DedupKey(fields.source, fields.id), i, fields.content_sha256));
+  entry_digest_.Add(DedupRecordHash(sha_, format::DedupKey(fields.source, fields.id), ExpectedDedupValue(i, fields)));
+  if (std::string problem; !replay_.Apply(i, bytes, &problem)) return Fail(i, problem);
   bool nodes_ok = true;
   frontier_.Append(sha_, leaf, [&](const SubtreeNode& node) {
     if (!nodes_ok) return;
@@ -156,7 +165,7 @@ bool Verifier::CheckDedup() {
     if (!DedupValue::Decode(it->value().ToStringView(), &v) || v.index >= size_) {
       return LocateDedupMismatch();
     }
-    index_digest.Add(DedupRecordHash(sha_, it->key().ToStringView(), v.index, v.content));
+    index_digest.Add(DedupRecordHash(sha_, it->key().ToStringView(), it->value().ToStringView()));
     ++count;
   }
   report_->dedup_checked = count;
@@ -172,37 +181,13 @@ bool Verifier::LocateDedupMismatch() {
     EntryKeyFields f;
     if (!s.ok() || !PeekEntry(bytes, &f).ok()) return Fail(i, "entry " + std::to_string(i) + " cannot be read");
     s = impl_.db->Get(rocksdb::ReadOptions(), format::DedupKey(f.source, f.id), &value);
-    DedupValue v;
-    if (!s.ok() || !DedupValue::Decode(value, &v)) {
-      return Fail(i, "the dedup index has no record of entry " + std::to_string(i));
-    }
-    if (v.index != i || v.content != f.content_sha256) {
-      return Fail(i, "the dedup index record of entry " + std::to_string(i) + " points to entry " +
-                         std::to_string(v.index) + " or holds another content hash");
+    if (!s.ok()) return Fail(i, "the dedup index has no record of entry " + std::to_string(i));
+    if (value != ExpectedDedupValue(i, f)) {
+      return Fail(i, "the dedup index record of entry " + std::to_string(i) +
+                         " disagrees with the entry (index, content hash, type or key)");
     }
   }
   return Fail(size_, "the dedup index holds records of no entry");
-}
-
-bool Verifier::CheckRejects() {
-  IteratorPtr it(impl_.db->NewIterator(ScanOptions()));
-  uint64_t seq = 0;
-  for (it->Seek(std::string(1, format::kTagReject)); InRange(it, format::kTagReject); it->Next(), ++seq) {
-    auto r = DecodeReject(it->value().ToStringView());
-    if (it->key().ToStringView() != format::IndexKey(format::kTagReject, seq) || !r.ok() || r->seq != seq) {
-      report_->ok = false;
-      report_->problem = "reject record " + std::to_string(seq) + " is missing or unreadable";
-      return false;
-    }
-  }
-  report_->rejects_checked = seq;
-  if (seq != impl_.committed.rejects) {
-    report_->ok = false;
-    report_->problem = "the rejects store holds " + std::to_string(seq) + " records, the ledger counts " +
-                       std::to_string(impl_.committed.rejects);
-    return false;
-  }
-  return true;
 }
 
 Status Verifier::Run(const ProgressFn& progress) {
@@ -233,7 +218,11 @@ Status Verifier::Run(const ProgressFn& progress) {
     Fail(size_ - 1, "the chain head differs from the one the ledger opened with");
     return Status::Ok();
   }
-  if (!CheckDedup() || !CheckRejects()) return Status::Ok();
+  if (!CheckDedup() || !replay_.Compare(report_) ||
+      !VerifySideRecords(impl_, format::kTagReject, impl_.committed.rejects, report_) ||
+      !VerifySideRecords(impl_, format::kTagDuplicate, impl_.committed.duplicates, report_)) {
+    return Status::Ok();
+  }
   if (progress) progress(size_, size_);
   return Status::Ok();
 }

@@ -102,6 +102,14 @@ ordered_json EntryJson(const EntryView& e) {
   return row;
 }
 
+ordered_json DuplicateJson(const DuplicateView& d) {
+  return {{"seq", d.seq},
+          {"original_index", d.original_index},
+          {"origin", OriginJson(d.origin)},
+          {"ingest_time", Utc(d.ingest_time)},
+          {"message_sha256", Hex(d.message_sha256)}};
+}
+
 ordered_json RejectJson(const RejectView& r) {
   ordered_json row = {{"seq", r.seq},       {"reason", r.reason}, {"detail", r.detail},
                       {"origin", OriginJson(r.origin)}, {"ingest_time", Utc(r.ingest_time)}};
@@ -151,6 +159,8 @@ int RunVerify(const std::string& data_dir, bool quiet) {
                       {"nodes", report.nodes_checked},
                       {"dedup_records", report.dedup_checked},
                       {"rejects", report.rejects_checked},
+                      {"duplicates", report.duplicates_checked},
+                      {"state_records", report.state_records_checked},
                       {"root", Hex(report.root)}};
   if (!report.ok) {
     out["bad_index"] = report.bad_index ? ordered_json(*report.bad_index) : ordered_json(nullptr);
@@ -163,13 +173,17 @@ int RunVerify(const std::string& data_dir, bool quiet) {
   return report.ok ? kExitOk : kExitFailed;
 }
 
-int RunLog(const std::string& data_dir, uint64_t from, uint64_t limit, bool rejects) {
+int RunLog(const std::string& data_dir, uint64_t from, uint64_t limit, bool rejects, bool duplicates) {
   auto ledger = OpenLedger(data_dir, true);
   if (!ledger.ok()) return Failure(ledger.status());
   LedgerStats stats = ledger.value()->stats();
-  uint64_t end = rejects ? stats.rejects : stats.entries;
+  uint64_t end = rejects ? stats.rejects : duplicates ? stats.duplicates : stats.entries;
   for (uint64_t i = from, n = 0; i < end && n < limit; ++i, ++n) {
-    if (rejects) {
+    if (duplicates) {
+      auto d = ledger.value()->ReadDuplicate(i);
+      if (!d.ok()) return Failure(d.status());
+      std::cout << DuplicateJson(d.value()).dump() << "\n";
+    } else if (rejects) {
       auto r = ledger.value()->ReadReject(i);
       if (!r.ok()) return Failure(r.status());
       std::cout << RejectJson(r.value()).dump() << "\n";

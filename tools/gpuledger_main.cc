@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   std::string data_dir, file;
   uint64_t batch = 1000, from = 0, limit = UINT64_MAX;
   int64_t index = -1, reject = -1;
-  bool quiet = false, rejects = false;
+  bool quiet = false, rejects = false, duplicates = false;
 
   CLI::App* ingest = app.add_subcommand("ingest", "append a JSON Lines file through the intake");
   ingest->add_option("--data", data_dir, "ledger directory")->required();
@@ -28,7 +28,9 @@ int main(int argc, char** argv) {
   log->add_option("--data", data_dir, "ledger directory")->required();
   log->add_option("--from", from, "first index (or reject sequence number)");
   log->add_option("--limit", limit, "at most this many rows");
-  log->add_flag("--rejects", rejects, "print the rejects store instead of the entries");
+  auto* rejects_flag = log->add_flag("--rejects", rejects, "print the rejects store instead of the entries");
+  log->add_flag("--duplicates", duplicates, "print the duplicate records instead of the entries")
+      ->excludes(rejects_flag);
 
   CLI::App* show = app.add_subcommand("show", "print one entry or reject as JSON");
   show->add_option("--data", data_dir, "ledger directory")->required();
@@ -47,7 +49,7 @@ int main(int argc, char** argv) {
   }
   if (ingest->parsed()) return RunIngest(data_dir, file, batch, quiet);
   if (verify->parsed()) return RunVerify(data_dir, quiet);
-  if (log->parsed()) return RunLog(data_dir, from, limit, rejects);
+  if (log->parsed()) return RunLog(data_dir, from, limit, rejects, duplicates);
   if (show->parsed()) {
     if (by_index->count() + by_reject->count() != 1) {
       std::fprintf(stderr, "show: give exactly one of --index or --reject\n");

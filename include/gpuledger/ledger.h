@@ -51,6 +51,14 @@ struct RejectView {
   std::string message;  // raw bytes, possibly not UTF-8
 };
 
+struct DuplicateView {
+  uint64_t seq = 0;
+  int64_t ingest_time = 0;
+  Origin origin;
+  uint64_t original_index = 0;  // the accepted entry it duplicates
+  Hash256 message_sha256{};     // of the raw bytes received this time
+};
+
 struct LedgerStats {
   uint64_t entries = 0;
   uint64_t rejects = 0;
@@ -65,6 +73,8 @@ struct VerifyReport {
   uint64_t nodes_checked = 0;
   uint64_t dedup_checked = 0;
   uint64_t rejects_checked = 0;
+  uint64_t duplicates_checked = 0;
+  uint64_t state_records_checked = 0;
   std::optional<uint64_t> bad_index;  // the first entry index at which something disagreed
   std::string problem;                // what disagreed, in plain words
   Hash256 root{};
@@ -138,6 +148,7 @@ class Ledger {
   [[nodiscard]] Result<Hash256> RootAt(uint64_t tree_size) const;
   [[nodiscard]] Result<EntryView> ReadEntry(uint64_t index) const;
   [[nodiscard]] Result<RejectView> ReadReject(uint64_t seq) const;
+  [[nodiscard]] Result<DuplicateView> ReadDuplicate(uint64_t seq) const;
 
   // Recomputes every leaf from the stored bytes, the chain, every stored tree node and the
   // root, and checks the dedup index and the rejects store. Stops at the first mismatch.
