@@ -235,6 +235,7 @@ Status JudgeChunks(Ledger& ledger, ChunkQueue* queue, std::string_view origin_na
       auto judged = ledger.Submit(item.line, origin, *item.prepared);
       if (!judged.ok()) {
         ledger.Abandon();
+        (void)ledger.WaitCommitted();  // what was handed over before stays valid
         return judged.status();
       }
       cursor->counts.Add(judged.value());
@@ -246,7 +247,8 @@ Status JudgeChunks(Ledger& ledger, ChunkQueue* queue, std::string_view origin_na
       std::string value = cursor->Encode();
       ledger.StageCursor(cursor_name, chunk->eof ? std::nullopt : std::optional<std::string_view>(value));
     }
-    if (Status s = ledger.Commit(); !s.ok()) return s;
+    // The batch is written while the next chunk is judged; the last one is waited for.
+    if (Status s = chunk->eof ? ledger.Commit() : ledger.CommitAsync(); !s.ok()) return s;
     if (options.progress) options.progress(cursor->offset, total_bytes);
     if (chunk->eof) return Status::Ok();
   }

@@ -104,13 +104,9 @@ Result<std::optional<CheckFailure>> Judge::Void(const EventVoidedData& d, StateE
   auto own = state_.Get(format::DedupKey(env_.source, d.event_id));
   if (!own.ok()) return own.status();
   if (!own.value()) {
-    bool others = false;
-    Status s = state_.ScanPrefix(format::DedupPrefix(d.event_id), [&](std::string_view, std::string_view) {
-      others = true;
-      return false;
-    });
-    if (!s.ok()) return s;
-    if (!others) return std::optional(Fail(reason::kInvalidReference, "no accepted event has id " + Q(d.event_id)));
+    auto others = state_.AnyWithPrefix(format::DedupPrefix(d.event_id));
+    if (!others.ok()) return others.status();
+    if (!others.value()) return std::optional(Fail(reason::kInvalidReference, "no accepted event has id " + Q(d.event_id)));
     return std::optional(Fail(reason::kUnauthorizedSource,
                               "event " + Q(d.event_id) + " was sent by another source; a source voids only its own"));
   }

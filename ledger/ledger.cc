@@ -210,12 +210,15 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, const Ledge
   if (!s.ok()) return Status::IOError("cannot open ledger at " + dir + ": " + s.ToString());
   impl->db.reset(raw);
   impl->state = std::make_unique<StateView>(raw);
+  impl->writer = std::make_unique<BatchWriter>(raw);
   if (Status st = impl->LoadTip(); !st.ok()) return st;
   return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
 }
 
 Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Ledger::~Ledger() = default;
+Ledger::~Ledger() {
+  if (impl_->writer) (void)WaitCommitted();  // a batch handed over is written before closing
+}
 
 Result<Judgement> Ledger::Submit(std::string_view message, const Origin& origin,
                                  const std::vector<std::string>* bound_sources) {
@@ -243,8 +246,15 @@ size_t Ledger::staged_messages() const { return impl_->staged_messages; }
 size_t Ledger::staged_bytes() const { return impl_->staged_bytes; }
 
 Status Ledger::Commit() {
+  if (Status s = CommitAsync(); !s.ok()) return s;
+  return WaitCommitted();
+}
+
+Status Ledger::CommitAsync() {
   Impl& m = *impl_;
   if (!m.staged_anything) return Status::Ok();
+  // One batch in flight at a time: the next may only go once this one is durable.
+  if (Status s = WaitCommitted(); !s.ok()) return s;
   rocksdb::WriteBatch* batch = m.state->batch();
   std::string u64;
   for (auto [name, value] : {std::pair{format::kMetaSize, m.working.size},
@@ -255,22 +265,29 @@ Status Ledger::Commit() {
     format::PutU64(&u64, value);
     batch->Put(format::MetaKey(name), u64);
   }
-  rocksdb::WriteOptions write_options;
-  write_options.sync = m.options.sync_writes;
-  rocksdb::Status s = m.db->Write(write_options, batch);
-  if (!s.ok()) {
-    Abandon();
-    return Status::IOError("write batch: " + s.ToString());
-  }
-  m.committed = m.working;
-  m.state->Committed();
+  m.inflight = m.working;
+  m.writer->Start(m.state->BeginInflight(), m.options.sync_writes);
   m.staged_messages = m.staged_bytes = 0;
   m.staged_anything = false;
   return Status::Ok();
 }
 
+Status Ledger::WaitCommitted() {
+  Impl& m = *impl_;
+  if (!m.writer->in_flight()) return Status::Ok();
+  Status s = m.writer->Wait();
+  m.state->InflightDone(s.ok());
+  if (!s.ok()) {
+    // What was staged since was judged on top of the failed batch: it goes too.
+    Abandon();
+    return s;
+  }
+  m.committed = m.inflight;
+  return Status::Ok();
+}
+
 void Ledger::Abandon() {
-  impl_->working = impl_->committed;
+  impl_->working = impl_->writer->in_flight() ? impl_->inflight : impl_->committed;
   impl_->state->Clear();
   impl_->staged_messages = impl_->staged_bytes = 0;
   impl_->staged_anything = false;

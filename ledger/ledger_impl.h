@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "gpuledger/ledger.h"
+#include "ledger/batch_writer.h"
 #include "ledger/entry_codec.h"
 #include "ledger/event_parse.h"
 #include "ledger/merkle.h"
@@ -59,8 +60,10 @@ struct Ledger::Impl {
   LedgerOptions options;
   std::unique_ptr<rocksdb::DB> db;
   std::unique_ptr<StateView> state;
-  LedgerTip committed;
-  LedgerTip working;
+  std::unique_ptr<BatchWriter> writer;  // declared after db: destroyed (joined) before it
+  LedgerTip committed;  // durable
+  LedgerTip inflight;   // committed plus the batch being written (when one is)
+  LedgerTip working;    // plus what is staged
   size_t staged_messages = 0;
   size_t staged_bytes = 0;
   bool staged_anything = false;

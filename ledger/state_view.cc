@@ -5,16 +5,38 @@
 #include "ledger/ledger_format.h"
 
 namespace gpuledger {
-
 namespace {
+
 bool Cacheable(std::string_view key) { return !key.empty() && key[0] == format::kTagState; }
+
+bool AnyPresentWithPrefix(const std::map<std::string, std::optional<std::string>, std::less<>>& staged,
+                          std::string_view prefix) {
+  for (auto it = staged.lower_bound(prefix); it != staged.end() && std::string_view(it->first).starts_with(prefix);
+       ++it) {
+    if (it->second) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
+StateView::StateView(rocksdb::DB* db)
+    : db_(db), current_(std::make_unique<Layer>()), spare_(std::make_unique<Layer>()) {}
+
+void StateView::Remember(const std::string& key, std::optional<std::string> value) const {
+  if (cache_.size() >= kCacheKeysMax) cache_.clear();
+  cache_.insert_or_assign(key, std::move(value));
+}
+
 Result<std::optional<std::string>> StateView::Get(std::string_view key) const {
-  if (auto it = staged_.find(key); it != staged_.end()) return it->second;
+  if (auto it = current_->staged.find(key); it != current_->staged.end()) return it->second;
+  if (inflight_) {
+    if (auto it = inflight_->staged.find(key); it != inflight_->staged.end()) return it->second;
+  }
   const bool cacheable = Cacheable(key);
+  std::string key_string(key);
   if (cacheable) {
-    if (auto it = cache_.find(std::string(key)); it != cache_.end()) return it->second;
+    if (auto it = cache_.find(key_string); it != cache_.end()) return it->second;
   }
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
@@ -24,61 +46,53 @@ Result<std::optional<std::string>> StateView::Get(std::string_view key) const {
   } else if (!s.IsNotFound()) {
     return Status::IOError("read state: " + s.ToString());
   }
-  if (cacheable) {
-    if (cache_.size() >= kCacheKeysMax) cache_.clear();
-    cache_.emplace(std::string(key), result);
-  }
+  if (cacheable) Remember(key_string, result);
   return result;
 }
 
-Status StateView::ScanPrefix(std::string_view prefix,
-                             const std::function<bool(std::string_view, std::string_view)>& fn) const {
+Result<bool> StateView::AnyWithPrefix(std::string_view prefix) const {
+  if (AnyPresentWithPrefix(current_->staged, prefix)) return true;
+  if (inflight_ && AnyPresentWithPrefix(inflight_->staged, prefix)) return true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  auto staged = staged_.lower_bound(prefix);
-  auto staged_in_prefix = [&] {
-    return staged != staged_.end() && std::string_view(staged->first).starts_with(prefix);
-  };
-  it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
-  auto db_in_prefix = [&] { return it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size())); };
-  while (db_in_prefix() || staged_in_prefix()) {
-    bool take_staged = staged_in_prefix() &&
-                       (!db_in_prefix() || std::string_view(staged->first) <= it->key().ToStringView());
-    if (take_staged) {
-      if (db_in_prefix() && std::string_view(staged->first) == it->key().ToStringView()) it->Next();
-      bool go_on = !staged->second || fn(staged->first, *staged->second);
-      ++staged;
-      if (!go_on) return Status::Ok();
-    } else {
-      if (!fn(it->key().ToStringView(), it->value().ToStringView())) return Status::Ok();
-      it->Next();
-    }
-  }
+  rocksdb::Slice p(prefix.data(), prefix.size());
+  it->Seek(p);
+  if (it->Valid() && it->key().starts_with(p)) return true;
   if (!it->status().ok()) return Status::IOError("scan state: " + it->status().ToString());
-  return Status::Ok();
+  return false;
 }
 
 void StateView::Put(std::string_view key, std::string_view value) {
-  staged_.insert_or_assign(std::string(key), std::optional<std::string>(std::string(value)));
-  batch_.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+  current_->staged.insert_or_assign(std::string(key), std::optional<std::string>(std::string(value)));
+  current_->batch.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
 }
 
 void StateView::Erase(std::string_view key) {
-  staged_.insert_or_assign(std::string(key), std::optional<std::string>());
-  batch_.Delete(rocksdb::Slice(key.data(), key.size()));
+  current_->staged.insert_or_assign(std::string(key), std::optional<std::string>());
+  current_->batch.Delete(rocksdb::Slice(key.data(), key.size()));
 }
 
-void StateView::Committed() {
-  for (auto& [key, value] : staged_) {
-    if (!Cacheable(key)) continue;
-    if (cache_.size() >= kCacheKeysMax) cache_.clear();
-    cache_.insert_or_assign(key, std::move(value));
+rocksdb::WriteBatch* StateView::BeginInflight() {
+  assert(!inflight_);
+  inflight_ = std::move(current_);
+  current_ = std::move(spare_);
+  return &inflight_->batch;
+}
+
+void StateView::InflightDone(bool written) {
+  assert(inflight_);
+  if (written) {
+    for (auto& [key, value] : inflight_->staged) {
+      if (Cacheable(key)) Remember(key, std::move(value));
+    }
   }
-  Clear();
+  inflight_->staged.clear();
+  inflight_->batch.Clear();
+  spare_ = std::move(inflight_);
 }
 
 void StateView::Clear() {
-  staged_.clear();
-  batch_.Clear();
+  current_->staged.clear();
+  current_->batch.Clear();
 }
 
 }  // namespace gpuledger

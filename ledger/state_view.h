@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <map>
+#include <memory>
 #include <unordered_map>
 #include <optional>
 #include <string>
@@ -18,31 +19,41 @@ namespace gpuledger {
 
 class StateView {
  public:
-  explicit StateView(rocksdb::DB* db) : db_(db) {}
+  explicit StateView(rocksdb::DB* db);
 
-  // The value of `key`: staged if staged, else committed; nullopt if absent or erased.
+  // The value of `key`: staged if staged, else in flight, else committed; nullopt if
+  // absent or erased.
   [[nodiscard]] Result<std::optional<std::string>> Get(std::string_view key) const;
-  // Calls `fn(key, value)` for every present key starting with `prefix`, staged values
-  // winning over committed ones, in key order. Stops early when fn returns false.
-  [[nodiscard]] Status ScanPrefix(std::string_view prefix,
-                                  const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // Whether any present key starts with `prefix` (for key ranges that are never erased).
+  [[nodiscard]] Result<bool> AnyWithPrefix(std::string_view prefix) const;
 
   void Put(std::string_view key, std::string_view value);
   void Erase(std::string_view key);
 
-  rocksdb::WriteBatch* batch() { return &batch_; }
-  size_t staged_keys() const { return staged_.size(); }
-  // After the batch was written: what was staged is now committed.
-  void Committed();
-  // After the batch was abandoned: forget what was staged.
+  rocksdb::WriteBatch* batch() { return &current_->batch; }
+
+  // The staged batch goes in flight (being written by another thread); staging starts
+  // afresh on top of it. Requires that nothing is in flight. The batch stays valid until
+  // InflightDone().
+  rocksdb::WriteBatch* BeginInflight();
+  // The in-flight batch was written (`written`: what it staged is now committed) or failed.
+  void InflightDone(bool written);
+  // Forget what was staged since the last BeginInflight.
   void Clear();
 
  private:
-  rocksdb::DB* db_;
-  rocksdb::WriteBatch batch_;
   // Staged state keys only (entries and nodes go straight into the batch: nobody reads them
-  // back within a batch). std::map so that ScanPrefix can merge in key order.
-  std::map<std::string, std::optional<std::string>, std::less<>> staged_;
+  // back within a batch).
+  struct Layer {
+    rocksdb::WriteBatch batch;
+    std::map<std::string, std::optional<std::string>, std::less<>> staged;
+  };
+  void Remember(const std::string& key, std::optional<std::string> value) const;
+
+  rocksdb::DB* db_;
+  std::unique_ptr<Layer> current_;
+  std::unique_ptr<Layer> inflight_;  // nullptr when nothing is in flight
+  std::unique_ptr<Layer> spare_;
   // Committed values of intake state keys (contracts, allocations, voids, closed months)
   // that were read or written: usage events look the same few allocations up again and
   // again. Exact because this process is the ledger's only writer (RocksDB's lock); bounded

@@ -135,9 +135,17 @@ class Ledger {
   size_t staged_messages() const;
   size_t staged_bytes() const;
   // Writes everything staged as one RocksDB WriteBatch (synced per options): after a crash
-  // the batch is there whole or not at all.
+  // the batch is there whole or not at all. Returns once it is durable.
   Status Commit();
-  // Forgets everything staged since the last Commit().
+  // Hands everything staged to a writer thread as one WriteBatch and returns at once, so
+  // that the next batch can be judged (on top of it) while it is written. At most one
+  // batch is in flight: this first waits for the previous one. If a write fails, the batch
+  // staged on top of it is abandoned too and the error is returned by the next
+  // CommitAsync, WaitCommitted or Commit.
+  Status CommitAsync();
+  // Waits until the batch in flight (if any) is durable; its status.
+  Status WaitCommitted();
+  // Forgets everything staged since the last Commit() or CommitAsync().
   void Abandon();
   [[nodiscard]] Result<std::optional<std::string>> GetCursor(std::string_view name) const;
 
