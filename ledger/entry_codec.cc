@@ -41,8 +41,9 @@ Offset<void> BuildPayload(FlatBufferBuilder& b, const EventData& data) {
           auto id = b.CreateString(d.contract_id);
           return fb::CreateCapacityReported(b, id, d.interval_start, d.interval_end, uuids).Union();
         } else if constexpr (std::is_same_v<T, AllocationGrantedData>) {
-          return fb::CreateAllocationGrantedDirect(b, d.allocation_id.c_str(), d.contract_id.c_str(),
-                                                   d.user_id.c_str(), d.gpus, d.start, d.end)
+          return fb::CreateAllocationGrantedDirect(b, d.allocation_id.c_str(),
+                                                   d.contract_id.c_str(), d.user_id.c_str(), d.gpus,
+                                                   d.start, d.end)
               .Union();
         } else if constexpr (std::is_same_v<T, AllocationReleasedData>) {
           return fb::CreateAllocationReleasedDirect(b, d.allocation_id.c_str(), d.at).Union();
@@ -117,9 +118,9 @@ std::string_view EntryEncoder::EncodeEntry(const EntryFields& f, std::string_vie
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
 
-std::string_view EntryEncoder::EncodeReject(uint64_t seq, int64_t ingest_time,
-                                            const Origin& origin, std::string_view reason,
-                                            std::string_view detail, std::string_view message) {
+std::string_view EntryEncoder::EncodeReject(uint64_t seq, int64_t ingest_time, const Origin& origin,
+                                            std::string_view reason, std::string_view detail,
+                                            std::string_view message) {
   FlatBufferBuilder& b = fbb_;
   b.Clear();
   auto o = BuildOrigin(b, origin);
@@ -130,8 +131,9 @@ std::string_view EntryEncoder::EncodeReject(uint64_t seq, int64_t ingest_time,
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
 
-std::string_view EntryEncoder::EncodeDuplicate(uint64_t seq, int64_t ingest_time, const Origin& origin,
-                                               uint64_t original_index, const Hash256& message_sha256) {
+std::string_view EntryEncoder::EncodeDuplicate(uint64_t seq, int64_t ingest_time,
+                                               const Origin& origin, uint64_t original_index,
+                                               const Hash256& message_sha256) {
   FlatBufferBuilder& b = fbb_;
   b.Clear();
   auto o = BuildOrigin(b, origin);

@@ -226,17 +226,32 @@ std::optional<CheckFailure> EventParser::ParseData(const Envelope& env, EventTyp
   object data = root["data"].get_object().value_unsafe();
   DataReader r(data, big_integers_);
   switch (type) {
-    case EventType::kContractRegistered: ReadContract(r, &out->emplace<ContractRegisteredData>()); break;
-    case EventType::kCapacityReported: ReadCapacity(r, &out->emplace<CapacityReportedData>()); break;
-    case EventType::kAllocationGranted: ReadGrant(r, &out->emplace<AllocationGrantedData>()); break;
-    case EventType::kAllocationReleased: ReadRelease(r, &out->emplace<AllocationReleasedData>()); break;
-    case EventType::kUsageReported: ReadUsage(r, &out->emplace<UsageReportedData>()); break;
-    case EventType::kPeriodClosed: ReadClose(r, &out->emplace<PeriodClosedData>()); break;
-    case EventType::kEventVoided: ReadVoid(r, &out->emplace<EventVoidedData>()); break;
+    case EventType::kContractRegistered:
+      ReadContract(r, &out->emplace<ContractRegisteredData>());
+      break;
+    case EventType::kCapacityReported:
+      ReadCapacity(r, &out->emplace<CapacityReportedData>());
+      break;
+    case EventType::kAllocationGranted:
+      ReadGrant(r, &out->emplace<AllocationGrantedData>());
+      break;
+    case EventType::kAllocationReleased:
+      ReadRelease(r, &out->emplace<AllocationReleasedData>());
+      break;
+    case EventType::kUsageReported:
+      ReadUsage(r, &out->emplace<UsageReportedData>());
+      break;
+    case EventType::kPeriodClosed:
+      ReadClose(r, &out->emplace<PeriodClosedData>());
+      break;
+    case EventType::kEventVoided:
+      ReadVoid(r, &out->emplace<EventVoidedData>());
+      break;
   }
   if (auto f = r.Result()) return f;
   if (env.time_fractional) {
-    return CheckFailure{reason::kInvalidValue, "time '" + env.time_text + "' has fractional seconds"};
+    return CheckFailure{reason::kInvalidValue,
+                        "time '" + env.time_text + "' has fractional seconds"};
   }
   return std::nullopt;
 }

@@ -80,8 +80,10 @@ std::optional<CheckFailure> OptionalString(object obj, std::string_view name,
 }
 
 std::optional<CheckFailure> CheckEnvelopeFields(object obj, Envelope* env) {
-  for (auto [name, out] : {std::pair{"specversion", &env->specversion}, {"id", &env->id},
-                           {"source", &env->source}, {"type", &env->type},
+  for (auto [name, out] : {std::pair{"specversion", &env->specversion},
+                           {"id", &env->id},
+                           {"source", &env->source},
+                           {"type", &env->type},
                            {"time", &env->time_text}}) {
     if (auto f = RequiredString(obj, name, out)) return f;
   }
@@ -107,7 +109,8 @@ std::optional<CheckFailure> CheckEnvelopeFields(object obj, Envelope* env) {
   if (env->source.empty()) return Fail(reason::kMalformed, "source is empty");
   TimeParse tp = ParseRfc3339(env->time_text, &env->time);
   if (tp == TimeParse::kInvalid) {
-    return Fail(reason::kMalformed, "time " + Quote(env->time_text) + " is not an RFC 3339 date-time");
+    return Fail(reason::kMalformed,
+                "time " + Quote(env->time_text) + " is not an RFC 3339 date-time");
   }
   env->time_fractional = tp == TimeParse::kFractional;
   return std::nullopt;
@@ -144,7 +147,8 @@ bool RewriteBigIntegers(std::string_view in, std::string* out) {
       while (j < in.size() && in[j] >= '0' && in[j] <= '9') ++j;
       bool integer = j == in.size() || (in[j] != '.' && in[j] != 'e' && in[j] != 'E');
       out->append(in.substr(i, j - i));
-      if (integer && j > digits_start && BeyondSixtyFourBits(in.substr(digits_start, j - digits_start), c == '-')) {
+      if (integer && j > digits_start &&
+          BeyondSixtyFourBits(in.substr(digits_start, j - digits_start), c == '-')) {
         out->append(".0");
         changed = true;
       }
@@ -159,9 +163,7 @@ bool RewriteBigIntegers(std::string_view in, std::string* out) {
 
 }  // namespace
 
-std::string_view EventTypeName(EventType type) {
-  return kTypeNames[static_cast<size_t>(type) - 1];
-}
+std::string_view EventTypeName(EventType type) { return kTypeNames[static_cast<size_t>(type) - 1]; }
 
 std::optional<std::string_view> CspIdOfSource(std::string_view source) {
   constexpr std::string_view kPrefix = "csp/";
@@ -180,14 +182,13 @@ std::optional<CheckFailure> EventParser::ParseEnvelope(std::string_view message,
   }
   auto parsed = parser_.parse(message.data(), message.size(), true);
   big_integers_ = false;
-  if (parsed.error() == simdjson::NUMBER_ERROR &&
-      RewriteBigIntegers(message, &rewritten_)) {
+  if (parsed.error() == simdjson::NUMBER_ERROR && RewriteBigIntegers(message, &rewritten_)) {
     big_integers_ = true;
     parsed = parser_.parse(rewritten_.data(), rewritten_.size(), true);
   }
   if (parsed.error() != simdjson::SUCCESS) {
-    return Fail(reason::kMalformed,
-                std::string("not a valid UTF-8 JSON document: ") + simdjson::error_message(parsed.error()));
+    return Fail(reason::kMalformed, std::string("not a valid UTF-8 JSON document: ") +
+                                        simdjson::error_message(parsed.error()));
   }
   root_ = parsed.value_unsafe();
   if (root_.type() != element_type::OBJECT) {
@@ -214,7 +215,9 @@ std::optional<CheckFailure> EventParser::CheckType(const Envelope& env, EventTyp
              : std::string_view();
   auto it = std::find(kTypeNames.begin(), kTypeNames.end(), name);
   if (it == kTypeNames.end()) {
-    return Fail(reason::kUnknownType, "type " + Quote(t) + " is not io.gpuledger.<name>.v1 with a name of spec section 3");
+    return Fail(
+        reason::kUnknownType,
+        "type " + Quote(t) + " is not io.gpuledger.<name>.v1 with a name of spec section 3");
   }
   *type = static_cast<EventType>(it - kTypeNames.begin() + 1);
   bool ministry = env.source == kMinistrySource;

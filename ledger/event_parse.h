@@ -57,9 +57,9 @@ struct PeriodClosedData {
 struct EventVoidedData {
   std::string event_id, reason;
 };
-using EventData = std::variant<ContractRegisteredData, CapacityReportedData, AllocationGrantedData,
-                               AllocationReleasedData, UsageReportedData, PeriodClosedData,
-                               EventVoidedData>;
+using EventData =
+    std::variant<ContractRegisteredData, CapacityReportedData, AllocationGrantedData,
+                 AllocationReleasedData, UsageReportedData, PeriodClosedData, EventVoidedData>;
 
 struct Envelope {
   std::string specversion, id, source, type;

@@ -3,6 +3,8 @@
 // `batch_bytes_max` bytes. A file's resume position is committed in the same batch as the
 // outcomes it covers, so an interrupted ingest of the same file resumes exactly after its
 // last durable batch: no line is judged twice and none is skipped.
+#include "gpuledger/file_intake.h"
+
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -13,7 +15,6 @@
 #include <mutex>
 #include <thread>
 
-#include "gpuledger/file_intake.h"
 #include "ledger/ledger_format.h"
 #include "ledger/sha256.h"
 
@@ -33,7 +34,8 @@ bool IsBlank(std::string_view line) {
 // Reads lines from a FILE*, bounded by kLineBytesMax. Not thread-safe.
 class FileLines {
  public:
-  FileLines(std::FILE* f, uint64_t offset, size_t buffer_bytes) : f_(f), offset_(offset), buffer_(buffer_bytes, '\0') {}
+  FileLines(std::FILE* f, uint64_t offset, size_t buffer_bytes)
+      : f_(f), offset_(offset), buffer_(buffer_bytes, '\0') {}
   // False at end of file (or on a read error: see failed()). *line excludes the '\n' (and
   // a '\r' before it).
   bool Next(std::string* line) {
@@ -49,7 +51,8 @@ class FileLines {
       const char* start = buffer_.data() + pos_;
       const void* nl = std::memchr(start, '\n', len_ - pos_);
       size_t take = nl ? static_cast<const char*>(nl) - start : len_ - pos_;
-      if (line->size() < kLineBytesMax) line->append(start, std::min(take, kLineBytesMax - line->size()));
+      if (line->size() < kLineBytesMax)
+        line->append(start, std::min(take, kLineBytesMax - line->size()));
       pos_ += take;
       offset_ += take;
       if (nl) {
@@ -108,7 +111,8 @@ struct FileCursor {
   }
   bool Decode(std::string_view v) {
     if (v.size() < kCursorValueBytes) return false;
-    uint64_t* fields[] = {&line, &offset, &blank, &counts.accepted, &counts.duplicate, &counts.rejected};
+    uint64_t* fields[] = {&line,           &offset, &blank, &counts.accepted, &counts.duplicate,
+                          &counts.rejected};
     for (size_t i = 0; i < 6; ++i) *fields[i] = format::GetU64(v.data() + 8 * i);
     size_t pos = kCursorValueBytes;
     while (pos < v.size()) {
@@ -183,9 +187,10 @@ using NextLineFn = std::function<LineRead(std::string*)>;
 
 // The reading thread: splits lines into chunks and runs the stateless checks (Preparer)
 // on them, so that parsing overlaps the sequential intake and the synced writes.
-void ReadAndPrepare(const NextLineFn& next, const std::function<uint64_t()>& offset_now, uint64_t first_line,
-                    std::string_view origin_name, const std::function<int64_t()>& clock,
-                    const FileIngestOptions& options, ChunkQueue* queue) {
+void ReadAndPrepare(const NextLineFn& next, const std::function<uint64_t()>& offset_now,
+                    uint64_t first_line, std::string_view origin_name,
+                    const std::function<int64_t()>& clock, const FileIngestOptions& options,
+                    ChunkQueue* queue) {
   Preparer preparer(clock);
   Origin origin;
   origin.kind = Origin::Kind::kFile;
@@ -196,7 +201,8 @@ void ReadAndPrepare(const NextLineFn& next, const std::function<uint64_t()>& off
     Chunk chunk;
     size_t chunk_bytes = 0;
     std::string line;
-    while (chunk.items.size() < options.batch_messages_max && chunk_bytes < options.batch_bytes_max) {
+    while (chunk.items.size() < options.batch_messages_max &&
+           chunk_bytes < options.batch_bytes_max) {
       LineRead r = next(&line);
       if (r == LineRead::kError) return queue->Cancel("read error");
       if (r == LineRead::kEnd) {
@@ -222,8 +228,9 @@ void ReadAndPrepare(const NextLineFn& next, const std::function<uint64_t()>& off
 
 // Judges every prepared line of every chunk, committing one durable batch per chunk with
 // the resume position after it (`cursor_name` empty: no resume cursor).
-Status JudgeChunks(Ledger& ledger, ChunkQueue* queue, std::string_view origin_name, const std::string& cursor_name,
-                   FileCursor* cursor, const FileIngestOptions& options, uint64_t total_bytes) {
+Status JudgeChunks(Ledger& ledger, ChunkQueue* queue, std::string_view origin_name,
+                   const std::string& cursor_name, FileCursor* cursor,
+                   const FileIngestOptions& options, uint64_t total_bytes) {
   Origin origin;
   origin.kind = Origin::Kind::kFile;
   origin.file = std::string(origin_name);
@@ -245,7 +252,8 @@ Status JudgeChunks(Ledger& ledger, ChunkQueue* queue, std::string_view origin_na
     cursor->blank += chunk->blank;
     if (!cursor_name.empty()) {
       std::string value = cursor->Encode();
-      ledger.StageCursor(cursor_name, chunk->eof ? std::nullopt : std::optional<std::string_view>(value));
+      ledger.StageCursor(cursor_name,
+                         chunk->eof ? std::nullopt : std::optional<std::string_view>(value));
     }
     // The batch is written while the next chunk is judged; the last one is waited for.
     if (Status s = chunk->eof ? ledger.Commit() : ledger.CommitAsync(); !s.ok()) return s;
@@ -255,9 +263,9 @@ Status JudgeChunks(Ledger& ledger, ChunkQueue* queue, std::string_view origin_na
 }
 
 // Runs the two stages on two threads; joins before returning.
-Status Pump(Ledger& ledger, const NextLineFn& next, std::string_view origin_name, const std::string& cursor_name,
-            FileCursor* cursor, const FileIngestOptions& options, uint64_t total_bytes,
-            const std::function<uint64_t()>& offset_now) {
+Status Pump(Ledger& ledger, const NextLineFn& next, std::string_view origin_name,
+            const std::string& cursor_name, FileCursor* cursor, const FileIngestOptions& options,
+            uint64_t total_bytes, const std::function<uint64_t()>& offset_now) {
   ChunkQueue queue;
   std::function<int64_t()> clock = ledger.clock();
   std::thread reader;
@@ -289,7 +297,8 @@ void Finish(const Ledger& ledger, const FileCursor& cursor, FileIngestReport* re
 
 }  // namespace
 
-Result<FileIngestReport> IngestFile(Ledger& ledger, const std::string& path, const FileIngestOptions& options) {
+Result<FileIngestReport> IngestFile(Ledger& ledger, const std::string& path,
+                                    const FileIngestOptions& options) {
   FileIngestReport report;
   report.ledger_size_before = ledger.size();
   uint64_t total_bytes = 0;
@@ -314,14 +323,15 @@ Result<FileIngestReport> IngestFile(Ledger& ledger, const std::string& path, con
     if (lines.Next(line)) return LineRead::kLine;
     return lines.failed() ? LineRead::kError : LineRead::kEnd;
   };
-  Status s = Pump(ledger, next, path, cursor_name, &cursor, options,
-                  total_bytes, [&] { return lines.offset(); });
+  Status s = Pump(ledger, next, path, cursor_name, &cursor, options, total_bytes,
+                  [&] { return lines.offset(); });
   if (!s.ok()) return Status::IOError(path + ": " + s.message());
   Finish(ledger, cursor, &report);
   return report;
 }
 
-Result<FileIngestReport> IngestBuffer(Ledger& ledger, std::string_view contents, std::string_view origin_name,
+Result<FileIngestReport> IngestBuffer(Ledger& ledger, std::string_view contents,
+                                      std::string_view origin_name,
                                       const FileIngestOptions& options) {
   FileIngestReport report;
   report.ledger_size_before = ledger.size();

@@ -9,7 +9,6 @@
 namespace gpuledger {
 namespace {
 
-
 std::string Q(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 CheckFailure Fail(std::string_view reason, std::string detail) {
@@ -18,10 +17,10 @@ CheckFailure Fail(std::string_view reason, std::string detail) {
 
 // The effect an accepted event has on the intake state, decided while judging it.
 struct StateEffects {
-  std::optional<ContractState> contract;     // contract.registered
+  std::optional<ContractState> contract;      // contract.registered
   std::optional<AllocationState> allocation;  // allocation.granted
-  std::string key;                           // DedupValue::key
-  std::optional<DedupValue> void_target;     // event.voided
+  std::string key;                            // DedupValue::key
+  std::optional<DedupValue> void_target;      // event.voided
 };
 
 class Judge {
@@ -38,7 +37,8 @@ class Judge {
   Result<std::optional<AllocationState>> LoadAllocation(std::string_view id) const;
   std::optional<CheckFailure> CspOwns(std::string_view csp_id, std::string_view what) const;
   Result<std::optional<CheckFailure>> LiveContract(std::string_view id, ContractState* out) const;
-  Result<std::optional<CheckFailure>> LiveAllocation(std::string_view id, AllocationState* out) const;
+  Result<std::optional<CheckFailure>> LiveAllocation(std::string_view id,
+                                                     AllocationState* out) const;
   Result<std::optional<CheckFailure>> Void(const EventVoidedData& d, StateEffects* effects);
 
   const StateView& state_;
@@ -50,7 +50,8 @@ Result<std::optional<ContractState>> Judge::LoadContract(std::string_view id) co
   if (!v.ok()) return v.status();
   if (!v.value()) return std::optional<ContractState>();
   ContractState c;
-  if (!ContractState::Decode(*v.value(), &c)) return Status::Corruption("contract state of " + Q(id));
+  if (!ContractState::Decode(*v.value(), &c))
+    return Status::Corruption("contract state of " + Q(id));
   return std::optional<ContractState>(std::move(c));
 }
 
@@ -59,7 +60,8 @@ Result<std::optional<AllocationState>> Judge::LoadAllocation(std::string_view id
   if (!v.ok()) return v.status();
   if (!v.value()) return std::optional<AllocationState>();
   AllocationState a;
-  if (!AllocationState::Decode(*v.value(), &a)) return Status::Corruption("allocation state of " + Q(id));
+  if (!AllocationState::Decode(*v.value(), &a))
+    return Status::Corruption("allocation state of " + Q(id));
   return std::optional<AllocationState>(std::move(a));
 }
 
@@ -67,34 +69,42 @@ Result<std::optional<AllocationState>> Judge::LoadAllocation(std::string_view id
 std::optional<CheckFailure> Judge::CspOwns(std::string_view csp_id, std::string_view what) const {
   auto own = CspIdOfSource(env_.source);
   if (own && *own != csp_id) {
-    return Fail(reason::kUnauthorizedSource, std::string(what) + " belongs to CSP " + Q(csp_id) +
-                                                 ", not to " + Q(env_.source));
+    return Fail(reason::kUnauthorizedSource,
+                std::string(what) + " belongs to CSP " + Q(csp_id) + ", not to " + Q(env_.source));
   }
   return std::nullopt;
 }
 
 // Check 7 (unknown or voided contract) then check 8 (another CSP's contract).
-Result<std::optional<CheckFailure>> Judge::LiveContract(std::string_view id, ContractState* out) const {
+Result<std::optional<CheckFailure>> Judge::LiveContract(std::string_view id,
+                                                        ContractState* out) const {
   auto c = LoadContract(id);
   if (!c.ok()) return c.status();
-  if (!c.value()) return std::optional(Fail(reason::kInvalidReference, "unknown contract " + Q(id)));
-  if (!c.value()->live) return std::optional(Fail(reason::kInvalidReference, "contract " + Q(id) + " is voided"));
+  if (!c.value())
+    return std::optional(Fail(reason::kInvalidReference, "unknown contract " + Q(id)));
+  if (!c.value()->live)
+    return std::optional(Fail(reason::kInvalidReference, "contract " + Q(id) + " is voided"));
   *out = *c.value();
   return CspOwns(out->csp_id, "contract " + Q(id));
 }
 
 // An allocation is live while its grant is not voided and the contract registration it was
 // granted on is live (a voided contract takes its allocations with it).
-Result<std::optional<CheckFailure>> Judge::LiveAllocation(std::string_view id, AllocationState* out) const {
+Result<std::optional<CheckFailure>> Judge::LiveAllocation(std::string_view id,
+                                                          AllocationState* out) const {
   auto a = LoadAllocation(id);
   if (!a.ok()) return a.status();
-  if (!a.value()) return std::optional(Fail(reason::kInvalidReference, "unknown allocation " + Q(id)));
-  if (!a.value()->live) return std::optional(Fail(reason::kInvalidReference, "allocation " + Q(id) + " is voided"));
+  if (!a.value())
+    return std::optional(Fail(reason::kInvalidReference, "unknown allocation " + Q(id)));
+  if (!a.value()->live)
+    return std::optional(Fail(reason::kInvalidReference, "allocation " + Q(id) + " is voided"));
   auto c = LoadContract(a.value()->contract_id);
   if (!c.ok()) return c.status();
-  if (!c.value() || !c.value()->live || c.value()->registered_index != a.value()->contract_registered_index) {
-    return std::optional(Fail(reason::kInvalidReference, "allocation " + Q(id) + " is on contract " +
-                                                             Q(a.value()->contract_id) + ", which is voided"));
+  if (!c.value() || !c.value()->live ||
+      c.value()->registered_index != a.value()->contract_registered_index) {
+    return std::optional(
+        Fail(reason::kInvalidReference, "allocation " + Q(id) + " is on contract " +
+                                            Q(a.value()->contract_id) + ", which is voided"));
   }
   *out = *a.value();
   return CspOwns(out->csp_id, "allocation " + Q(id));
@@ -106,23 +116,31 @@ Result<std::optional<CheckFailure>> Judge::Void(const EventVoidedData& d, StateE
   if (!own.value()) {
     auto others = state_.AnyWithPrefix(format::DedupPrefix(d.event_id));
     if (!others.ok()) return others.status();
-    if (!others.value()) return std::optional(Fail(reason::kInvalidReference, "no accepted event has id " + Q(d.event_id)));
-    return std::optional(Fail(reason::kUnauthorizedSource,
-                              "event " + Q(d.event_id) + " was sent by another source; a source voids only its own"));
+    if (!others.value())
+      return std::optional(
+          Fail(reason::kInvalidReference, "no accepted event has id " + Q(d.event_id)));
+    return std::optional(Fail(
+        reason::kUnauthorizedSource,
+        "event " + Q(d.event_id) + " was sent by another source; a source voids only its own"));
   }
   DedupValue target;
-  if (!DedupValue::Decode(*own.value(), &target)) return Status::Corruption("dedup value of " + Q(d.event_id));
+  if (!DedupValue::Decode(*own.value(), &target))
+    return Status::Corruption("dedup value of " + Q(d.event_id));
   if (target.type == EventType::kEventVoided) {
-    return std::optional(Fail(reason::kInvalidValue, "event " + Q(d.event_id) + " is itself a void"));
+    return std::optional(
+        Fail(reason::kInvalidValue, "event " + Q(d.event_id) + " is itself a void"));
   }
   auto voided = state_.Get(format::VoidedKey(target.index));
   if (!voided.ok()) return voided.status();
-  if (voided.value()) return std::optional(Fail(reason::kInvalidValue, "event " + Q(d.event_id) + " is already voided"));
+  if (voided.value())
+    return std::optional(
+        Fail(reason::kInvalidValue, "event " + Q(d.event_id) + " is already voided"));
   effects->void_target = std::move(target);
   return std::optional<CheckFailure>();
 }
 
-Result<std::optional<CheckFailure>> Judge::Run(EventType type, const EventData& data, StateEffects* fx) {
+Result<std::optional<CheckFailure>> Judge::Run(EventType type, const EventData& data,
+                                               StateEffects* fx) {
   using R = Result<std::optional<CheckFailure>>;
   switch (type) {
     case EventType::kContractRegistered: {
@@ -130,7 +148,8 @@ Result<std::optional<CheckFailure>> Judge::Run(EventType type, const EventData& 
       auto c = LoadContract(d.contract_id);
       if (!c.ok()) return c.status();
       if (c.value() && c.value()->live) {
-        return R(std::optional(Fail(reason::kInvalidValue, "contract " + Q(d.contract_id) + " is already registered")));
+        return R(std::optional(Fail(reason::kInvalidValue,
+                                    "contract " + Q(d.contract_id) + " is already registered")));
       }
       fx->contract = ContractState{0, d.max_gpus_per_allocation, true, d.csp_id};
       fx->key = d.contract_id;
@@ -146,15 +165,17 @@ Result<std::optional<CheckFailure>> Judge::Run(EventType type, const EventData& 
       auto f = LiveContract(d.contract_id, &c);
       if (!f.ok() || f.value()) return f;
       if (d.gpus > c.max_gpus_per_allocation) {
-        return R(std::optional(Fail(reason::kInvalidValue, "gpus " + std::to_string(d.gpus) +
-                                                               " exceeds the contract's max_gpus_per_allocation " +
-                                                               std::to_string(c.max_gpus_per_allocation))));
+        return R(std::optional(
+            Fail(reason::kInvalidValue, "gpus " + std::to_string(d.gpus) +
+                                            " exceeds the contract's max_gpus_per_allocation " +
+                                            std::to_string(c.max_gpus_per_allocation))));
       }
       AllocationState existing;
       auto live = LiveAllocation(d.allocation_id, &existing);
       if (!live.ok()) return live.status();
       if (!live.value()) {  // no failure: the allocation id is live
-        return R(std::optional(Fail(reason::kInvalidValue, "allocation " + Q(d.allocation_id) + " is already granted")));
+        return R(std::optional(Fail(reason::kInvalidValue,
+                                    "allocation " + Q(d.allocation_id) + " is already granted")));
       }
       fx->allocation = AllocationState{0, c.registered_index, true, d.contract_id, c.csp_id};
       fx->key = d.allocation_id;
@@ -172,7 +193,9 @@ Result<std::optional<CheckFailure>> Judge::Run(EventType type, const EventData& 
       const auto& d = std::get<PeriodClosedData>(data);
       auto closed = state_.Get(format::StateKey(format::kStateClosed, d.month));
       if (!closed.ok()) return closed.status();
-      if (closed.value()) return R(std::optional(Fail(reason::kInvalidValue, "month " + Q(d.month) + " is already closed")));
+      if (closed.value())
+        return R(std::optional(
+            Fail(reason::kInvalidValue, "month " + Q(d.month) + " is already closed")));
       fx->key = d.month;
       return R(std::nullopt);
     }
@@ -191,7 +214,8 @@ Judgement Ledger::Impl::StageReject(std::string_view reason_code, const std::str
   if (kept.size() < message.size()) {
     detail += " (the first " + std::to_string(kept.size()) + " bytes are kept)";
   }
-  std::string_view record = encoder.EncodeReject(working.rejects, Now(), origin, reason_code, detail, kept);
+  std::string_view record =
+      encoder.EncodeReject(working.rejects, Now(), origin, reason_code, detail, kept);
   StageSideRecord(format::kTagReject, working.rejects, record, &working.reject_chain);
   ++working.rejects;
   ++staged_messages;
@@ -200,7 +224,8 @@ Judgement Ledger::Impl::StageReject(std::string_view reason_code, const std::str
   return Judgement{Outcome::kRejected, reason_code, std::move(detail), 0};
 }
 
-void Ledger::Impl::StageSideRecord(char tag, uint64_t seq, std::string_view record, Hash256* chain) {
+void Ledger::Impl::StageSideRecord(char tag, uint64_t seq, std::string_view record,
+                                   Hash256* chain) {
   *chain = ChainHash(sha, *chain, LeafHash(sha, record));
   std::string value(record);
   value.append(reinterpret_cast<const char*>(chain->data()), chain->size());
@@ -212,7 +237,8 @@ void Ledger::Impl::StageEntry(std::string_view entry_bytes, const Hash256& leaf)
   // `leaf` was computed from `entry_bytes` by the Preparer; verify recomputes every leaf.
   Hash256 chain = ChainHash(sha, working.chain, leaf);
   rocksdb::WriteBatch* batch = state->batch();
-  batch->Put(format::IndexKey(format::kTagEntry, index), rocksdb::Slice(entry_bytes.data(), entry_bytes.size()));
+  batch->Put(format::IndexKey(format::kTagEntry, index),
+             rocksdb::Slice(entry_bytes.data(), entry_bytes.size()));
   char hashes[format::kHashesValueBytes];
   std::memcpy(hashes, leaf.data(), 32);
   std::memcpy(hashes + 32, chain.data(), 32);
@@ -232,7 +258,8 @@ void Ledger::Impl::StageEntry(std::string_view entry_bytes, const Hash256& leaf)
 Result<Judgement> Ledger::Impl::Submit(std::string_view message, const Origin& origin,
                                        const Prepared& prepared) {
   if (prepared.envelope_failure) {
-    return StageReject(prepared.envelope_failure->reason, prepared.envelope_failure->detail, message, origin);
+    return StageReject(prepared.envelope_failure->reason, prepared.envelope_failure->detail,
+                       message, origin);
   }
   const Envelope& env = prepared.envelope;
   const Hash256& content = prepared.content;
@@ -242,24 +269,29 @@ Result<Judgement> Ledger::Impl::Submit(std::string_view message, const Origin& o
   if (!prior.ok()) return prior.status();
   if (prior.value()) {
     DedupValue p;
-    if (!DedupValue::Decode(*prior.value(), &p)) return Status::Corruption("dedup value of " + Q(env.id));
+    if (!DedupValue::Decode(*prior.value(), &p))
+      return Status::Corruption("dedup value of " + Q(env.id));
     if (p.content != content) {
       return StageReject(reason::kConflictingDuplicate,
-                         "(source, id) " + Q(env.source) + ", " + Q(env.id) + " was accepted as entry " +
-                             std::to_string(p.index) + " with different content",
+                         "(source, id) " + Q(env.source) + ", " + Q(env.id) +
+                             " was accepted as entry " + std::to_string(p.index) +
+                             " with different content",
                          message, origin);
     }
     sha.Update(message);
-    std::string_view record = encoder.EncodeDuplicate(working.duplicates, Now(), origin, p.index, sha.Final());
+    std::string_view record =
+        encoder.EncodeDuplicate(working.duplicates, Now(), origin, p.index, sha.Final());
     StageSideRecord(format::kTagDuplicate, working.duplicates, record, &working.duplicate_chain);
     ++working.duplicates;
     ++staged_messages;
     staged_bytes += record.size();
     staged_anything = true;
-    return Judgement{Outcome::kDuplicate, {}, "same content as entry " + std::to_string(p.index), p.index};
+    return Judgement{
+        Outcome::kDuplicate, {}, "same content as entry " + std::to_string(p.index), p.index};
   }
   // Checks 3-6 ran in the Preparer.
-  if (prepared.failure) return StageReject(prepared.failure->reason, prepared.failure->detail, message, origin);
+  if (prepared.failure)
+    return StageReject(prepared.failure->reason, prepared.failure->detail, message, origin);
   const EventType type = prepared.type;
   const EventData& data = prepared.data;
   StateEffects fx;

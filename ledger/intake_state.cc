@@ -84,15 +84,24 @@ Status Ledger::Impl::ApplyVoid(const DedupValue& target, uint64_t void_index) {
   state->Put(format::VoidedKey(target.index), marker);
   char kind = 0;
   switch (target.type) {
-    case EventType::kContractRegistered: kind = format::kStateContract; break;
-    case EventType::kAllocationGranted: kind = format::kStateAllocation; break;
-    case EventType::kPeriodClosed: kind = format::kStateClosed; break;
-    default: return Status::Ok();  // voiding other events changes figures, not intake state
+    case EventType::kContractRegistered:
+      kind = format::kStateContract;
+      break;
+    case EventType::kAllocationGranted:
+      kind = format::kStateAllocation;
+      break;
+    case EventType::kPeriodClosed:
+      kind = format::kStateClosed;
+      break;
+    default:
+      return Status::Ok();  // voiding other events changes figures, not intake state
   }
   const std::string key = format::StateKey(kind, target.key);
   auto current = state->Get(key);
   if (!current.ok()) return current.status();
-  if (!current.value()) return Status::Corruption("state of voided entry " + std::to_string(target.index) + " is missing");
+  if (!current.value())
+    return Status::Corruption("state of voided entry " + std::to_string(target.index) +
+                              " is missing");
   const std::string& v = *current.value();
   if (kind == format::kStateClosed) {
     // Only the live close of the month re-opens it (a month has at most one live close).

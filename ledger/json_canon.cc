@@ -106,13 +106,27 @@ void AppendDecimal(const ShortestDecimal& d, std::string* out) {
 void AppendEscapedByte(unsigned char c, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   switch (c) {
-    case '"': out->append("\\\""); return;
-    case '\\': out->append("\\\\"); return;
-    case '\b': out->append("\\b"); return;
-    case '\t': out->append("\\t"); return;
-    case '\n': out->append("\\n"); return;
-    case '\f': out->append("\\f"); return;
-    case '\r': out->append("\\r"); return;
+    case '"':
+      out->append("\\\"");
+      return;
+    case '\\':
+      out->append("\\\\");
+      return;
+    case '\b':
+      out->append("\\b");
+      return;
+    case '\t':
+      out->append("\\t");
+      return;
+    case '\n':
+      out->append("\\n");
+      return;
+    case '\f':
+      out->append("\\f");
+      return;
+    case '\r':
+      out->append("\\r");
+      return;
     default:
       out->append("\\u00");
       out->push_back(kHex[c >> 4]);
@@ -147,9 +161,8 @@ bool AppendObject(simdjson::dom::object object, std::string* out) {
   for (simdjson::dom::key_value_pair field : object) members.emplace_back(field.key, field.value);
   // Stable so that duplicate keys (which simdjson keeps, see top) serialise deterministically
   // in document order instead of depending on the sort implementation.
-  std::stable_sort(members.begin(), members.end(), [](const auto& a, const auto& b) {
-    return Utf16Less(a.first, b.first);
-  });
+  std::stable_sort(members.begin(), members.end(),
+                   [](const auto& a, const auto& b) { return Utf16Less(a.first, b.first); });
 
   out->push_back('{');
   bool first = true;

@@ -59,17 +59,24 @@ Result<std::optional<uint64_t>> ReadU64(rocksdb::DB* db, const std::string& key)
 
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kAccepted: return "accepted";
-    case Outcome::kDuplicate: return "duplicate";
-    case Outcome::kRejected: return "rejected";
+    case Outcome::kAccepted:
+      return "accepted";
+    case Outcome::kDuplicate:
+      return "duplicate";
+    case Outcome::kRejected:
+      return "rejected";
   }
   return "unknown";
 }
 
 void IntakeCounts::Add(const Judgement& j) {
   switch (j.outcome) {
-    case Outcome::kAccepted: ++accepted; break;
-    case Outcome::kDuplicate: ++duplicate; break;
+    case Outcome::kAccepted:
+      ++accepted;
+      break;
+    case Outcome::kDuplicate:
+      ++duplicate;
+      break;
     case Outcome::kRejected:
       ++rejected;
       ++rejected_by_reason[std::string(j.reason)];
@@ -90,8 +97,10 @@ int64_t Ledger::Impl::Now() const {
 
 Result<Hash256> Ledger::Impl::ReadLeaf(uint64_t index) const {
   std::string v;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagHashes, index), &v);
-  if (!s.ok()) return Status::Corruption("hashes of entry " + std::to_string(index) + ": " + s.ToString());
+  rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagHashes, index), &v);
+  if (!s.ok())
+    return Status::Corruption("hashes of entry " + std::to_string(index) + ": " + s.ToString());
   if (v.size() != format::kHashesValueBytes) {
     return Status::Corruption("hashes of entry " + std::to_string(index) + " are not 64 bytes");
   }
@@ -135,9 +144,11 @@ Status Ledger::Impl::LoadFrontierAndChain(LedgerTip* tip) const {
   tip->frontier = MerkleFrontier(tip->size, std::move(roots.value()));
   if (tip->size > 0) {
     std::string v;
-    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagHashes, tip->size - 1), &v);
+    rocksdb::Status s =
+        db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagHashes, tip->size - 1), &v);
     if (!s.ok() || v.size() != format::kHashesValueBytes) {
-      return Status::Corruption("hashes of the last entry " + std::to_string(tip->size - 1) + " are missing");
+      return Status::Corruption("hashes of the last entry " + std::to_string(tip->size - 1) +
+                                " are missing");
     }
     std::memcpy(tip->chain.data(), v.data() + format::kHashBytes, format::kHashBytes);
   }
@@ -150,10 +161,11 @@ Status Ledger::Impl::LoadSideChain(char tag, uint64_t count, Hash256* chain) con
   std::string v;
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::IndexKey(tag, count - 1), &v);
   if (!s.ok() || v.size() < format::kSideChainBytes) {
-    return Status::Corruption(std::string(tag == format::kTagReject ? "reject" : "duplicate") + " record " +
-                              std::to_string(count - 1) + " is missing");
+    return Status::Corruption(std::string(tag == format::kTagReject ? "reject" : "duplicate") +
+                              " record " + std::to_string(count - 1) + " is missing");
   }
-  std::memcpy(chain->data(), v.data() + v.size() - format::kSideChainBytes, format::kSideChainBytes);
+  std::memcpy(chain->data(), v.data() + v.size() - format::kSideChainBytes,
+              format::kSideChainBytes);
   return Status::Ok();
 }
 
@@ -184,7 +196,8 @@ Status Ledger::Impl::LoadTip() {
   }
   Status loaded = LoadFrontierAndChain(&tip);
   if (loaded.ok()) loaded = LoadSideChain(format::kTagReject, tip.rejects, &tip.reject_chain);
-  if (loaded.ok()) loaded = LoadSideChain(format::kTagDuplicate, tip.duplicates, &tip.duplicate_chain);
+  if (loaded.ok())
+    loaded = LoadSideChain(format::kTagDuplicate, tip.duplicates, &tip.duplicate_chain);
   if (!loaded.ok()) {
     if (!options.read_only) return loaded;
     tip_problem = loaded.message();
@@ -227,7 +240,8 @@ Result<Judgement> Ledger::Submit(std::string_view message, const Origin& origin,
   return impl_->Submit(message, origin, impl_->scratch);
 }
 
-Result<Judgement> Ledger::Submit(std::string_view message, const Origin& origin, const Prepared& prepared) {
+Result<Judgement> Ledger::Submit(std::string_view message, const Origin& origin,
+                                 const Prepared& prepared) {
   if (impl_->options.read_only) return Status::InvalidArgument("ledger is open read-only");
   return impl_->Submit(message, origin, prepared);
 }
@@ -312,7 +326,8 @@ LedgerStats Ledger::stats() const {
 
 Result<Hash256> Ledger::RootAt(uint64_t tree_size) const {
   if (tree_size > impl_->committed.size) {
-    return Status::InvalidArgument("tree size " + std::to_string(tree_size) + " exceeds the ledger size " +
+    return Status::InvalidArgument("tree size " + std::to_string(tree_size) +
+                                   " exceeds the ledger size " +
                                    std::to_string(impl_->committed.size));
   }
   auto roots = PerfectSubtreeRoots(*impl_, tree_size);
@@ -323,7 +338,8 @@ Result<Hash256> Ledger::RootAt(uint64_t tree_size) const {
 Result<EntryView> Ledger::ReadEntry(uint64_t index) const {
   if (index >= impl_->committed.size) return Status::NotFound("no entry " + std::to_string(index));
   std::string v;
-  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagEntry, index), &v);
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagEntry, index), &v);
   if (!s.ok()) return Status::Corruption("entry " + std::to_string(index) + ": " + s.ToString());
   auto view = DecodeEntry(v);
   if (!view.ok()) return view.status();
@@ -345,7 +361,8 @@ Result<RejectView> Ledger::ReadReject(uint64_t seq) const {
 }
 
 Result<DuplicateView> Ledger::ReadDuplicate(uint64_t seq) const {
-  if (seq >= impl_->committed.duplicates) return Status::NotFound("no duplicate " + std::to_string(seq));
+  if (seq >= impl_->committed.duplicates)
+    return Status::NotFound("no duplicate " + std::to_string(seq));
   auto record = impl_->ReadSideRecord(format::kTagDuplicate, seq);
   if (!record.ok()) return record.status();
   return DecodeDuplicate(record.value());

@@ -18,15 +18,16 @@ inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr size_t kHashBytes = 32;
 
 // Tags (first key byte).
-inline constexpr char kTagMeta = 'M';      // M + name            -> value (see below)
-inline constexpr char kTagEntry = 'E';     // E + u64 index       -> LedgerEntry flatbuffer
-inline constexpr char kTagHashes = 'H';    // E's twin: H + u64   -> leaf(32) || chain(32)
-inline constexpr char kTagNode = 'N';      // N + u64 done + u8 level -> node hash (32)
-inline constexpr char kTagDedup = 'D';     // D + str id + str source -> DedupValue (below)
-inline constexpr char kTagReject = 'R';    // R + u64 seq   -> RejectRecord flatbuffer || chain(32)
-inline constexpr char kTagDuplicate = 'U'; // U + u64 seq   -> DuplicateRecord flatbuffer || chain(32)
-inline constexpr char kTagState = 'S';     // S + kind + ...      -> intake state (below)
-inline constexpr char kTagCursor = 'P';    // P + name            -> resume position of a source
+inline constexpr char kTagMeta = 'M';    // M + name            -> value (see below)
+inline constexpr char kTagEntry = 'E';   // E + u64 index       -> LedgerEntry flatbuffer
+inline constexpr char kTagHashes = 'H';  // E's twin: H + u64   -> leaf(32) || chain(32)
+inline constexpr char kTagNode = 'N';    // N + u64 done + u8 level -> node hash (32)
+inline constexpr char kTagDedup = 'D';   // D + str id + str source -> DedupValue (below)
+inline constexpr char kTagReject = 'R';  // R + u64 seq   -> RejectRecord flatbuffer || chain(32)
+inline constexpr char kTagDuplicate =
+    'U';                                 // U + u64 seq   -> DuplicateRecord flatbuffer || chain(32)
+inline constexpr char kTagState = 'S';   // S + kind + ...      -> intake state (below)
+inline constexpr char kTagCursor = 'P';  // P + name            -> resume position of a source
 
 // Intake state kinds (second key byte after kTagState).
 inline constexpr char kStateContract = 'c';    // S c + str contract_id   -> ContractState
@@ -112,9 +113,7 @@ inline std::string IndexKey(char tag, uint64_t index) {
 }
 // A node of `level` covering leaves [index << level, (index + 1) << level) is keyed by
 // the index of the last leaf it covers, so that nodes sort in the order they complete.
-inline uint64_t NodeDoneLeaf(uint8_t level, uint64_t index) {
-  return ((index + 1) << level) - 1;
-}
+inline uint64_t NodeDoneLeaf(uint8_t level, uint64_t index) { return ((index + 1) << level) - 1; }
 inline std::string NodeKey(uint8_t level, uint64_t index) {
   std::string k(1, kTagNode);
   PutU64(&k, NodeDoneLeaf(level, index));

@@ -23,7 +23,7 @@ struct LedgerTip {
   uint64_t rejects = 0;
   uint64_t duplicates = 0;
   MerkleFrontier frontier;
-  Hash256 chain{};  // chain hash of the last entry, zeros when empty
+  Hash256 chain{};            // chain hash of the last entry, zeros when empty
   Hash256 reject_chain{};     // side chain of the last reject record
   Hash256 duplicate_chain{};  // side chain of the last duplicate record
 };
@@ -61,9 +61,9 @@ struct Ledger::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::unique_ptr<StateView> state;
   std::unique_ptr<BatchWriter> writer;  // declared after db: destroyed (joined) before it
-  LedgerTip committed;  // durable
-  LedgerTip inflight;   // committed plus the batch being written (when one is)
-  LedgerTip working;    // plus what is staged
+  LedgerTip committed;                  // durable
+  LedgerTip inflight;                   // committed plus the batch being written (when one is)
+  LedgerTip working;                    // plus what is staged
   size_t staged_messages = 0;
   size_t staged_bytes = 0;
   bool staged_anything = false;
@@ -81,13 +81,14 @@ struct Ledger::Impl {
   Status LoadSideChain(char tag, uint64_t count, Hash256* chain) const;
   // The record bytes of side record `seq` (without its chain hash).
   Result<std::string> ReadSideRecord(char tag, uint64_t seq) const;
-  Result<Judgement> Submit(std::string_view message, const Origin& origin, const Prepared& prepared);
+  Result<Judgement> Submit(std::string_view message, const Origin& origin,
+                           const Prepared& prepared);
   // Stages entry `working.size`: entry bytes, leaf and chain, completed tree nodes.
   void StageEntry(std::string_view entry_bytes, const Hash256& leaf);
   // Stages a side record (reject or duplicate) with its side-chain hash.
   void StageSideRecord(char tag, uint64_t seq, std::string_view record, Hash256* chain);
-  Judgement StageReject(std::string_view reason, const std::string& detail, std::string_view message,
-                        const Origin& origin);
+  Judgement StageReject(std::string_view reason, const std::string& detail,
+                        std::string_view message, const Origin& origin);
   // Undoes what the voided event made live (contract, allocation, closed month) and marks
   // it voided by entry `void_index`.
   Status ApplyVoid(const DedupValue& target, uint64_t void_index);

@@ -33,7 +33,8 @@ class MerkleFrontier {
 
   // Appends a leaf; calls `on_node` for every complete subtree of level >= 1 it completes,
   // in increasing level.
-  void Append(Sha256& sha, const Hash256& leaf, const std::function<void(const SubtreeNode&)>& on_node);
+  void Append(Sha256& sha, const Hash256& leaf,
+              const std::function<void(const SubtreeNode&)>& on_node);
   uint64_t size() const { return size_; }
   // RFC 9162 MTH of all leaves appended; the empty tree's root is SHA-256 of "".
   Hash256 Root(Sha256& sha) const;

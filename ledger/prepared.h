@@ -34,6 +34,7 @@ struct PrepareContext {
 // Fills *out (reused between messages) from `message`, received from `origin` at
 // `ingest_time`.
 void PrepareMessage(PrepareContext& context, std::string_view message, const Origin& origin,
-                    int64_t ingest_time, const std::vector<std::string>* bound_sources, Prepared* out);
+                    int64_t ingest_time, const std::vector<std::string>* bound_sources,
+                    Prepared* out);
 
 }  // namespace gpuledger

@@ -13,8 +13,9 @@ namespace {
 constexpr std::string_view kStructuredContentType = "application/cloudevents+json";
 }  // namespace
 
-void PrepareMessage(PrepareContext& cx, std::string_view message, const Origin& origin, int64_t ingest_time,
-                    const std::vector<std::string>* bound_sources, Prepared* out) {
+void PrepareMessage(PrepareContext& cx, std::string_view message, const Origin& origin,
+                    int64_t ingest_time, const std::vector<std::string>* bound_sources,
+                    Prepared* out) {
   out->envelope = Envelope{};
   out->envelope_failure = cx.parser.ParseEnvelope(message, &out->envelope, &out->content);
   out->failure.reset();
@@ -45,7 +46,8 @@ Preparer::~Preparer() = default;
 PreparedPtr Preparer::Prepare(std::string_view message, const Origin& origin,
                               const std::vector<std::string>* bound_sources) {
   PreparedPtr p(new Prepared());
-  int64_t now = impl_->now_seconds ? impl_->now_seconds() : static_cast<int64_t>(std::time(nullptr));
+  int64_t now =
+      impl_->now_seconds ? impl_->now_seconds() : static_cast<int64_t>(std::time(nullptr));
   PrepareMessage(impl_->context, message, origin, now, bound_sources, p.get());
   return p;
 }

@@ -33,9 +33,7 @@ bool ReadDigits(std::string_view text, size_t pos, size_t count, unsigned* value
   return true;
 }
 
-bool IsLeapYear(unsigned year) {
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
+bool IsLeapYear(unsigned year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
 unsigned DaysInMonth(unsigned year, unsigned month) {
   static constexpr unsigned kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -112,10 +110,10 @@ struct CivilDate {
 CivilDate CivilFromDays(int64_t days) {
   days += 719468;
   const int64_t era = FloorDiv(days, 146097);
-  const int64_t doe = days - era * 146097;                                  // [0, 146096]
+  const int64_t doe = days - era * 146097;                                    // [0, 146096]
   const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              // [0, 365]
-  const int64_t mp = (5 * doy + 2) / 153;                                   // [0, 11]
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
+  const int64_t mp = (5 * doy + 2) / 153;                                     // [0, 11]
   CivilDate date;
   date.day = static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1);
   date.month = static_cast<unsigned>(mp < 10 ? mp + 3 : mp - 9);
@@ -140,10 +138,10 @@ void AppendPadded(int64_t value, int width, std::string* out) {
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day) {
   year -= month <= 2 ? 1 : 0;
   const int64_t era = FloorDiv(year, 400);
-  const int64_t yoe = year - era * 400;                                           // [0, 399]
-  const int64_t mp = month > 2 ? month - 3 : month + 9;                           // [0, 11]
-  const int64_t doy = (153 * mp + 2) / 5 + static_cast<int64_t>(day) - 1;         // [0, 365]
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                      // [0, 146096]
+  const int64_t yoe = year - era * 400;                                    // [0, 399]
+  const int64_t mp = month > 2 ? month - 3 : month + 9;                    // [0, 11]
+  const int64_t doy = (153 * mp + 2) / 5 + static_cast<int64_t>(day) - 1;  // [0, 365]
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;               // [0, 146096]
   return era * 146097 + doe - 719468;
 }
 

@@ -9,10 +9,11 @@ namespace {
 
 bool Cacheable(std::string_view key) { return !key.empty() && key[0] == format::kTagState; }
 
-bool AnyPresentWithPrefix(const std::map<std::string, std::optional<std::string>, std::less<>>& staged,
-                          std::string_view prefix) {
-  for (auto it = staged.lower_bound(prefix); it != staged.end() && std::string_view(it->first).starts_with(prefix);
-       ++it) {
+bool AnyPresentWithPrefix(
+    const std::map<std::string, std::optional<std::string>, std::less<>>& staged,
+    std::string_view prefix) {
+  for (auto it = staged.lower_bound(prefix);
+       it != staged.end() && std::string_view(it->first).starts_with(prefix); ++it) {
     if (it->second) return true;
   }
   return false;
@@ -39,7 +40,8 @@ Result<std::optional<std::string>> StateView::Get(std::string_view key) const {
     if (auto it = cache_.find(key_string); it != cache_.end()) return it->second;
   }
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
   std::optional<std::string> result;
   if (s.ok()) {
     result = std::move(value);
@@ -62,8 +64,10 @@ Result<bool> StateView::AnyWithPrefix(std::string_view prefix) const {
 }
 
 void StateView::Put(std::string_view key, std::string_view value) {
-  current_->staged.insert_or_assign(std::string(key), std::optional<std::string>(std::string(value)));
-  current_->batch.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+  current_->staged.insert_or_assign(std::string(key),
+                                    std::optional<std::string>(std::string(value)));
+  current_->batch.Put(rocksdb::Slice(key.data(), key.size()),
+                      rocksdb::Slice(value.data(), value.size()));
 }
 
 void StateView::Erase(std::string_view key) {

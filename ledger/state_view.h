@@ -8,10 +8,10 @@
 
 #include <map>
 #include <memory>
-#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "gpuledger/status.h"
 

@@ -44,7 +44,8 @@ class IngestProcess {
                 const std::string& err_path)
       : out_path_(out_path), err_path_(err_path) {
     std::string cli = GPULEDGER_CLI_PATH;
-    std::vector<std::string> args = {cli, "ingest", "--data", data, file, "--batch", "500", "--quiet"};
+    std::vector<std::string> args = {cli,  "ingest",  "--data", data,
+                                     file, "--batch", "500",    "--quiet"};
     std::fflush(nullptr);  // else the child's freopen writes our buffered stdout again
     pid_ = fork();
     if (pid_ == 0) {
@@ -95,10 +96,14 @@ std::vector<std::string> SplitLines(const std::string& text) {
 
 std::string_view ReasonOf(GenOutcome o) {
   switch (o) {
-    case GenOutcome::kConflictingDuplicate: return "conflicting_duplicate";
-    case GenOutcome::kMalformed: return "malformed";
-    case GenOutcome::kInvalidReference: return "invalid_reference";
-    default: return "";
+    case GenOutcome::kConflictingDuplicate:
+      return "conflicting_duplicate";
+    case GenOutcome::kMalformed:
+      return "malformed";
+    case GenOutcome::kInvalidReference:
+      return "invalid_reference";
+    default:
+      return "";
   }
 }
 
@@ -275,7 +280,8 @@ TEST_F(CrashTest, KilledIngestResumesWithEveryLineOnce) {
     for (char& ch : blank_text) ch = ch == '\n' ? '\n' : ' ';
     WriteFile(blank_file, blank_text);
     t0 = Clock::now();
-    r = RunCli({"ingest", "--data", tmp_.Sub("measure-start"), blank_file, "--batch", "500", "--quiet"});
+    r = RunCli(
+        {"ingest", "--data", tmp_.Sub("measure-start"), blank_file, "--batch", "500", "--quiet"});
     start_s = std::chrono::duration<double>(Clock::now() - t0).count();
     ASSERT_EQ(r.exit_code, 0) << r.err;
     fs::remove_all(tmp_.Sub("measure-start"));
@@ -350,7 +356,8 @@ TEST_F(CrashTest, KilledIngestResumesWithEveryLineOnce) {
       ASSERT_GT(resumed, last_prefix) << r.out;
       ASSERT_LE(resumed, lines_.size() + 1) << r.out;
       for (uint64_t line = last_prefix + 1; line < resumed; ++line) {
-        EXPECT_EQ(summary_.outcomes[line - 1], GenOutcome::kBlank) << "line " << line << " was skipped";
+        EXPECT_EQ(summary_.outcomes[line - 1], GenOutcome::kBlank)
+            << "line " << line << " was skipped";
       }
     }
   }

@@ -19,12 +19,12 @@ namespace gpuledger::testing {
 
 // The expected outcome of one physical line of a generated file.
 enum class GenOutcome : uint8_t {
-  kBlank,                // white space only: skipped, not counted
+  kBlank,  // white space only: skipped, not counted
   kAccepted,
-  kDuplicate,            // same (source, id) and content as an accepted line
-  kConflictingDuplicate, // rejected: same (source, id) as an accepted line, other content
-  kMalformed,            // rejected: check 1
-  kInvalidReference,     // rejected: usage on an allocation that was never granted
+  kDuplicate,             // same (source, id) and content as an accepted line
+  kConflictingDuplicate,  // rejected: same (source, id) as an accepted line, other content
+  kMalformed,             // rejected: check 1
+  kInvalidReference,      // rejected: usage on an allocation that was never granted
 };
 
 struct GenSummary {
@@ -57,10 +57,18 @@ inline GenPrefixCounts CountPrefix(const GenSummary& s, uint64_t lines) {
   GenPrefixCounts c;
   for (uint64_t i = 0; i < lines && i < s.outcomes.size(); ++i) {
     switch (s.outcomes[i]) {
-      case GenOutcome::kBlank: ++c.blank; break;
-      case GenOutcome::kAccepted: ++c.accepted; break;
-      case GenOutcome::kDuplicate: ++c.duplicate; break;
-      default: ++c.rejected; break;
+      case GenOutcome::kBlank:
+        ++c.blank;
+        break;
+      case GenOutcome::kAccepted:
+        ++c.accepted;
+        break;
+      case GenOutcome::kDuplicate:
+        ++c.duplicate;
+        break;
+      default:
+        ++c.rejected;
+        break;
     }
   }
   return c;
@@ -140,12 +148,24 @@ inline std::string GenerateJsonl(uint64_t lines, uint64_t seed, GenSummary* summ
     out += '\n';
     s.outcomes.push_back(o);
     switch (o) {
-      case GenOutcome::kBlank: ++s.blank; break;
-      case GenOutcome::kAccepted: ++s.accepted; break;
-      case GenOutcome::kDuplicate: ++s.duplicate; break;
-      case GenOutcome::kConflictingDuplicate: ++s.conflicting_duplicate; break;
-      case GenOutcome::kMalformed: ++s.malformed; break;
-      case GenOutcome::kInvalidReference: ++s.invalid_reference; break;
+      case GenOutcome::kBlank:
+        ++s.blank;
+        break;
+      case GenOutcome::kAccepted:
+        ++s.accepted;
+        break;
+      case GenOutcome::kDuplicate:
+        ++s.duplicate;
+        break;
+      case GenOutcome::kConflictingDuplicate:
+        ++s.conflicting_duplicate;
+        break;
+      case GenOutcome::kMalformed:
+        ++s.malformed;
+        break;
+      case GenOutcome::kInvalidReference:
+        ++s.invalid_reference;
+        break;
     }
   };
   const int64_t period_end = kGenPeriodStart + 366 * 86400;  // whole hours
@@ -153,15 +173,17 @@ inline std::string GenerateJsonl(uint64_t lines, uint64_t seed, GenSummary* summ
   std::vector<int64_t> alloc_next;  // next interval start per allocation
   uint64_t n = 0;
   if (n < lines) {
-    emit(std::string("{\"specversion\":\"1.0\",\"id\":\"c-0001\",\"source\":\"ministry\",") +
-             "\"type\":\"io.gpuledger.contract.registered.v1\",\"time\":\"2026-03-20T00:00:00Z\"," +
-             "\"datacontenttype\":\"application/json\",\"data\":{\"contract_id\":\"" + kGenContractId +
-             "\",\"csp_id\":\"kt-cloud\",\"programme\":\"ai-research\",\"gpu_model\":\"H100-80G\"," +
-             "\"committed_gpus\":64,\"period_start\":\"" + Rfc3339(kGenPeriodStart) +
-             "\",\"period_end\":\"" + Rfc3339(period_end) +
-             "\",\"price_krw_per_gpu_hour\":2500,\"penalty_krw_per_gpu_hour\":1000," +
-             "\"max_gpus_per_allocation\":16}}",
-         GenOutcome::kAccepted);
+    emit(
+        std::string("{\"specversion\":\"1.0\",\"id\":\"c-0001\",\"source\":\"ministry\",") +
+            "\"type\":\"io.gpuledger.contract.registered.v1\",\"time\":\"2026-03-20T00:00:00Z\"," +
+            "\"datacontenttype\":\"application/json\",\"data\":{\"contract_id\":\"" +
+            kGenContractId +
+            "\",\"csp_id\":\"kt-cloud\",\"programme\":\"ai-research\",\"gpu_model\":\"H100-80G\"," +
+            "\"committed_gpus\":64,\"period_start\":\"" + Rfc3339(kGenPeriodStart) +
+            "\",\"period_end\":\"" + Rfc3339(period_end) +
+            "\",\"price_krw_per_gpu_hour\":2500,\"penalty_krw_per_gpu_hour\":1000," +
+            "\"max_gpus_per_allocation\":16}}",
+        GenOutcome::kAccepted);
     ++n;
   }
   for (int a = 0; a < kGenAllocations && n < lines; ++a, ++n) {

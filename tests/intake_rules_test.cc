@@ -34,15 +34,13 @@ constexpr const char* kKt = "csp/kt-cloud";        // owns contract C-1 and allo
 constexpr const char* kNaver = "csp/naver-cloud";  // owns contract C-2 and allocation A-2
 
 // The names of section 3.
-const std::vector<std::string> kTypeNames = {"contract.registered", "capacity.reported",
-                                             "allocation.granted",  "allocation.released",
-                                             "usage.reported",      "period.closed",
-                                             "event.voided"};
+const std::vector<std::string> kTypeNames = {
+    "contract.registered", "capacity.reported", "allocation.granted", "allocation.released",
+    "usage.reported",      "period.closed",     "event.voided"};
 
 // Data fields holding timestamps (strings whose RFC 3339 form is a value rule).
-const std::vector<std::string> kTimeFields = {"period_start",   "period_end", "interval_start",
-                                              "interval_end",   "start",      "end",
-                                              "at"};
+const std::vector<std::string> kTimeFields = {
+    "period_start", "period_end", "interval_start", "interval_end", "start", "end", "at"};
 
 std::string TypeName(std::string_view name) { return "io.gpuledger." + std::string(name) + ".v1"; }
 
@@ -154,11 +152,15 @@ class IntakeRulesTest : public ::testing::Test {
   AssertionResult RejectsRaw(std::string_view reason, std::string_view m) {
     return JudgedRaw(m, Outcome::kRejected, reason);
   }
-  AssertionResult Rejects(std::string_view reason, const J& e) { return RejectsRaw(reason, e.dump()); }
+  AssertionResult Rejects(std::string_view reason, const J& e) {
+    return RejectsRaw(reason, e.dump());
+  }
   AssertionResult DuplicateRaw(std::string_view m) { return JudgedRaw(m, Outcome::kDuplicate, ""); }
   AssertionResult Duplicate(const J& e) { return DuplicateRaw(e.dump()); }
 
-  std::string NewId(std::string_view prefix) { return std::string(prefix) + "-" + std::to_string(++ids_); }
+  std::string NewId(std::string_view prefix) {
+    return std::string(prefix) + "-" + std::to_string(++ids_);
+  }
 
   // --- valid base events, each with a fresh CloudEvents id ---
   J Contract(const std::string& contract_id, const std::string& csp_id = "kt-cloud",
@@ -184,7 +186,8 @@ class IntakeRulesTest : public ::testing::Test {
     d["gpu_uuids"] = J::array({"GPU-0001", "GPU-0002"});
     return MakeEvent("capacity.reported", source, NewId("cap"), d);
   }
-  J Grant(const std::string& allocation_id, const std::string& contract_id = "C-1", int64_t gpus = 2) {
+  J Grant(const std::string& allocation_id, const std::string& contract_id = "C-1",
+          int64_t gpus = 2) {
     J d;
     d["allocation_id"] = allocation_id;
     d["contract_id"] = contract_id;
@@ -292,7 +295,9 @@ TEST_F(IntakeEnvelopeTest, NotUtf8IsMalformed) {
   Seed();
   J e = Usage();
   e["subject"] = "@RAW@";
-  EXPECT_TRUE(RejectsRaw(reason::kMalformed, DumpWithRaw(e, "\"alloc/\xFF" "A-1\"")));
+  EXPECT_TRUE(RejectsRaw(reason::kMalformed, DumpWithRaw(e,
+                                                         "\"alloc/\xFF"
+                                                         "A-1\"")));
   // Also in an ignored extra data field, and as a truncated multi-byte sequence.
   J e2 = Usage();
   e2["data"]["note"] = "@RAW@";
@@ -362,8 +367,9 @@ TEST_F(IntakeEnvelopeTest, RepeatedKeyIsMalformed) {
   // Top level: "id" twice with the same value, "source" and "data" twice with different ones.
   J e = Usage();
   const std::string id = e["id"].get<std::string>();
-  for (const std::string& repeat : {"\"id\":\"" + id + "\",", std::string("\"source\":\"csp/naver-cloud\","),
-                                    std::string("\"data\":{},")}) {
+  for (const std::string& repeat :
+       {"\"id\":\"" + id + "\",", std::string("\"source\":\"csp/naver-cloud\","),
+        std::string("\"data\":{},")}) {
     SCOPED_TRACE(repeat);
     std::string s = e.dump();
     s.insert(1, repeat);
@@ -449,7 +455,7 @@ TEST_F(IntakeEnvelopeTest, IdLengthCountsCharacters) {
   EXPECT_TRUE(Accepts(with_id(Repeat("a", 128))));
   EXPECT_TRUE(Rejects(reason::kMalformed, with_id(Repeat("b", 129))));
   // 128 Hangul syllables are 384 bytes but 128 characters.
-  EXPECT_TRUE(Accepts(with_id(Repeat("\xEA\xB0\x80", 128))));  // 가 x 128
+  EXPECT_TRUE(Accepts(with_id(Repeat("\xEA\xB0\x80", 128))));                      // 가 x 128
   EXPECT_TRUE(Rejects(reason::kMalformed, with_id(Repeat("\xEB\x82\x98", 129))));  // 나 x 129
   // Characters outside the BMP (4 bytes, 2 UTF-16 units) count as one character each.
   EXPECT_TRUE(Accepts(with_id(Repeat("\xF0\x9F\x98\x80", 128))));
@@ -470,23 +476,38 @@ TEST_F(IntakeEnvelopeTest, EmptySourceIsMalformed) {
 
 TEST_F(IntakeEnvelopeTest, TimeMustBeAnRfc3339DateTime) {
   Seed();
-  for (const char* t :
-       {"2026-04-01 00:00:00Z", "2026-04-01T00:00:60Z", "2026-06-30T23:59:60Z",
-        "2026-04-01T00:00:00", "2026-04-01", "00:00:00Z", "2026-04-01T00:00Z",
-        "2026-4-01T00:00:00Z", "2026-04-1T00:00:00Z", "2026-04-01T0:00:00Z",
-        "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
-        "2026-04-01T24:00:00Z", "2026-04-01T00:60:00Z", "2026-04-01T00:00:00+0900",
-        "2026-04-01T00:00:00+09", "2026-04-01T00:00:00 Z", "2026-04-01T00:00:00UTC",
-        "2026-04-01T00:00:00.Z", "1775001600", "", "2026-04-01T00:00:00Z "}) {
+  for (const char* t : {"2026-04-01 00:00:00Z",
+                        "2026-04-01T00:00:60Z",
+                        "2026-06-30T23:59:60Z",
+                        "2026-04-01T00:00:00",
+                        "2026-04-01",
+                        "00:00:00Z",
+                        "2026-04-01T00:00Z",
+                        "2026-4-01T00:00:00Z",
+                        "2026-04-1T00:00:00Z",
+                        "2026-04-01T0:00:00Z",
+                        "2026-13-01T00:00:00Z",
+                        "2026-02-29T00:00:00Z",
+                        "2026-04-31T00:00:00Z",
+                        "2026-04-01T24:00:00Z",
+                        "2026-04-01T00:60:00Z",
+                        "2026-04-01T00:00:00+0900",
+                        "2026-04-01T00:00:00+09",
+                        "2026-04-01T00:00:00 Z",
+                        "2026-04-01T00:00:00UTC",
+                        "2026-04-01T00:00:00.Z",
+                        "1775001600",
+                        "",
+                        "2026-04-01T00:00:00Z "}) {
     SCOPED_TRACE(t);
     J e = Usage();
     e["time"] = t;
     EXPECT_TRUE(Rejects(reason::kMalformed, e));
   }
-  for (const char* t : {"2026-04-01T00:10:00Z", "2026-04-01t00:10:00z", "2026-04-01t00:10:00Z",
-                        "2026-04-01T00:10:00z", "2026-04-01T09:10:00+09:00",
-                        "2026-03-31T19:10:00-05:00", "2026-04-01T00:10:00+00:00",
-                        "2026-04-01T00:10:00-00:00", "2028-02-29T00:00:00Z"}) {
+  for (const char* t :
+       {"2026-04-01T00:10:00Z", "2026-04-01t00:10:00z", "2026-04-01t00:10:00Z",
+        "2026-04-01T00:10:00z", "2026-04-01T09:10:00+09:00", "2026-03-31T19:10:00-05:00",
+        "2026-04-01T00:10:00+00:00", "2026-04-01T00:10:00-00:00", "2028-02-29T00:00:00Z"}) {
     SCOPED_TRACE(t);
     J e = Usage();
     e["time"] = t;
@@ -511,8 +532,8 @@ TEST_F(IntakeEnvelopeTest, OptionalAttributesMustBeStringsWhenPresent) {
     empty[attr] = "";
     EXPECT_TRUE(Accepts(empty));
     J present = Usage();
-    present[attr] = attr == std::string("dataschema") ? "https://gpuledger.io/schemas/usage.json"
-                                                       : "alloc/A-1";
+    present[attr] =
+        attr == std::string("dataschema") ? "https://gpuledger.io/schemas/usage.json" : "alloc/A-1";
     EXPECT_TRUE(Accepts(present));
   }
 }
@@ -578,13 +599,14 @@ TEST_F(IntakeDuplicateTest, CanonicalEqualityIgnoresKeyOrderWhitespaceAndNumberS
   e["x-extension"] = "@RAW@";
   ASSERT_TRUE(AcceptsRaw(DumpWithRaw(e, "10")));
   // Same content, keys in another order, with white space.
-  std::string reordered = "{ \"data\" : { \"gpu_seconds\" : 1200 ,\n \"interval_end\" : \"" +
-                          e["data"]["interval_end"].get<std::string>() +
-                          "\", \"interval_start\":\"" + e["data"]["interval_start"].get<std::string>() +
-                          "\", \"allocation_id\":\"A-1\"},\t\"x-extension\": 10, \"time\":\"" +
-                          e["time"].get<std::string>() + "\", \"type\":\"" + e["type"].get<std::string>() +
-                          "\", \"source\":\"" + kKt + "\", \"id\":\"" + e["id"].get<std::string>() +
-                          "\", \"datacontenttype\":\"application/json\", \"specversion\":\"1.0\" }";
+  std::string reordered =
+      "{ \"data\" : { \"gpu_seconds\" : 1200 ,\n \"interval_end\" : \"" +
+      e["data"]["interval_end"].get<std::string>() + "\", \"interval_start\":\"" +
+      e["data"]["interval_start"].get<std::string>() +
+      "\", \"allocation_id\":\"A-1\"},\t\"x-extension\": 10, \"time\":\"" +
+      e["time"].get<std::string>() + "\", \"type\":\"" + e["type"].get<std::string>() +
+      "\", \"source\":\"" + kKt + "\", \"id\":\"" + e["id"].get<std::string>() +
+      "\", \"datacontenttype\":\"application/json\", \"specversion\":\"1.0\" }";
   EXPECT_TRUE(DuplicateRaw(reordered));
   // Numbers equal as IEEE-754 doubles are the same content (RFC 8785 3.2.2.3).
   for (const char* spelling : {"1.0e1", "10.0", "1E1", "100e-1", "10.000000"}) {
@@ -769,9 +791,9 @@ TEST_F(IntakeSourceTest, CspSendsOnlyItsTypes) {
 
 TEST_F(IntakeSourceTest, OtherSourcesMaySendNothing) {
   Seed();
-  for (const char* source : {"csp/", "csp", "someone", "Ministry", "MINISTRY", "ministry/",
-                             "ministry/kt-cloud", "CSP/kt-cloud", "kt-cloud", " csp/kt-cloud",
-                             "https://ministry.go.kr"}) {
+  for (const char* source :
+       {"csp/", "csp", "someone", "Ministry", "MINISTRY", "ministry/", "ministry/kt-cloud",
+        "CSP/kt-cloud", "kt-cloud", " csp/kt-cloud", "https://ministry.go.kr"}) {
     SCOPED_TRACE(source);
     for (auto& t : Types()) {
       SCOPED_TRACE(t.name);
@@ -788,10 +810,12 @@ TEST_F(IntakeSourceTest, KafkaTopicMustBeBoundToTheSource) {
   const std::vector<std::string> naver_topic = {kNaver};
   const std::vector<std::string> none = {};
   const std::vector<std::string> many = {kMinistry, kNaver, kKt};
-  EXPECT_TRUE(JudgedRaw(Usage().dump(), Outcome::kRejected, reason::kUnauthorizedSource, &naver_topic));
+  EXPECT_TRUE(
+      JudgedRaw(Usage().dump(), Outcome::kRejected, reason::kUnauthorizedSource, &naver_topic));
   EXPECT_TRUE(JudgedRaw(Usage().dump(), Outcome::kRejected, reason::kUnauthorizedSource, &none));
   // A ministry event on a CSP's topic.
-  EXPECT_TRUE(JudgedRaw(Contract("C-k").dump(), Outcome::kRejected, reason::kUnauthorizedSource, &kt_topic));
+  EXPECT_TRUE(JudgedRaw(Contract("C-k").dump(), Outcome::kRejected, reason::kUnauthorizedSource,
+                        &kt_topic));
   EXPECT_TRUE(JudgedRaw(Usage().dump(), Outcome::kAccepted, "", &kt_topic));
   EXPECT_TRUE(JudgedRaw(Usage().dump(), Outcome::kAccepted, "", &many));
   EXPECT_TRUE(JudgedRaw(Contract("C-k").dump(), Outcome::kAccepted, "", &many));
@@ -829,12 +853,18 @@ TEST_F(IntakeDataTypeTest, EveryRequiredDataFieldMissingIsMalformed) {
 
 TEST_F(IntakeDataTypeTest, EveryDataFieldOfTheWrongJsonTypeIsMalformed) {
   Seed();
-  const std::vector<J> not_string = {J(1), J(0), J(1.5), J(true), J(nullptr), J::array({"x"}),
-                                     J::object({{"x", "y"}})};
-  const std::vector<J> not_int = {J("8"), J("2"), J(1.0), J(2.0), J(2.5), J(true), J(false),
-                                  J(nullptr), J::array({2}), J::object()};
-  const std::vector<J> not_list = {J("GPU-0001"), J(1), J(true), J(nullptr), J::object(),
-                                   J::array({1}), J::array({nullptr}), J::array({"GPU-0001", 2}),
+  const std::vector<J> not_string = {
+      J(1), J(0), J(1.5), J(true), J(nullptr), J::array({"x"}), J::object({{"x", "y"}})};
+  const std::vector<J> not_int = {J("8"),  J("2"),   J(1.0),     J(2.0),        J(2.5),
+                                  J(true), J(false), J(nullptr), J::array({2}), J::object()};
+  const std::vector<J> not_list = {J("GPU-0001"),
+                                   J(1),
+                                   J(true),
+                                   J(nullptr),
+                                   J::object(),
+                                   J::array({1}),
+                                   J::array({nullptr}),
+                                   J::array({"GPU-0001", 2}),
                                    J::array({J::array({"GPU-0001"})})};
   for (auto& t : Types()) {
     SCOPED_TRACE(t.name);
@@ -991,18 +1021,24 @@ TEST_F(IntakeValueTest, UsageIntervalMustNotCrossAnHourBoundary) {
     e["data"]["gpu_seconds"] = 600;
     return e;
   };
-  EXPECT_TRUE(Rejects(reason::kInvalidValue, usage("2026-04-01T00:50:00Z", "2026-04-01T01:10:00Z")));
-  EXPECT_TRUE(Rejects(reason::kInvalidValue, usage("2026-04-01T00:00:00Z", "2026-04-01T01:00:01Z")));
-  EXPECT_TRUE(Rejects(reason::kInvalidValue, usage("2026-04-01T00:59:59Z", "2026-04-01T01:00:01Z")));
-  EXPECT_TRUE(Rejects(reason::kInvalidValue, usage("2026-04-01T00:00:00Z", "2026-04-01T02:00:00Z")));
-  EXPECT_TRUE(Rejects(reason::kInvalidValue, usage("2026-04-01T23:30:00Z", "2026-04-02T00:30:00Z")));
+  EXPECT_TRUE(
+      Rejects(reason::kInvalidValue, usage("2026-04-01T00:50:00Z", "2026-04-01T01:10:00Z")));
+  EXPECT_TRUE(
+      Rejects(reason::kInvalidValue, usage("2026-04-01T00:00:00Z", "2026-04-01T01:00:01Z")));
+  EXPECT_TRUE(
+      Rejects(reason::kInvalidValue, usage("2026-04-01T00:59:59Z", "2026-04-01T01:00:01Z")));
+  EXPECT_TRUE(
+      Rejects(reason::kInvalidValue, usage("2026-04-01T00:00:00Z", "2026-04-01T02:00:00Z")));
+  EXPECT_TRUE(
+      Rejects(reason::kInvalidValue, usage("2026-04-01T23:30:00Z", "2026-04-02T00:30:00Z")));
   // Ending exactly on the next whole hour is fine; so is a whole clock hour.
   EXPECT_TRUE(Accepts(usage("2026-04-01T00:50:00Z", "2026-04-01T01:00:00Z")));
   EXPECT_TRUE(Accepts(usage("2026-04-01T00:00:00Z", "2026-04-01T01:00:00Z")));
   EXPECT_TRUE(Accepts(usage("2026-04-01T23:59:59Z", "2026-04-02T00:00:00Z")));
   // The same instants written in KST (+09:00): KST and UTC hours coincide.
   EXPECT_TRUE(Accepts(usage("2026-04-01T09:50:00+09:00", "2026-04-01T10:00:00+09:00")));
-  EXPECT_TRUE(Rejects(reason::kInvalidValue, usage("2026-04-01T09:50:00+09:00", "2026-04-01T10:10:00+09:00")));
+  EXPECT_TRUE(Rejects(reason::kInvalidValue,
+                      usage("2026-04-01T09:50:00+09:00", "2026-04-01T10:10:00+09:00")));
   // Mixed offsets: 00:30Z to 09:55+09:00 (= 00:55Z) stays inside one hour.
   EXPECT_TRUE(Accepts(usage("2026-04-01T00:30:00Z", "2026-04-01T09:55:00+09:00")));
 }
@@ -1015,11 +1051,15 @@ TEST_F(IntakeValueTest, ContractPeriodMustBeOnWholeUtcHours) {
     e["data"]["period_end"] = end;
     return e;
   };
-  EXPECT_TRUE(Rejects(reason::kInvalidValue, contract("2026-04-01T00:30:00Z", "2026-07-01T00:00:00Z")));
-  EXPECT_TRUE(Rejects(reason::kInvalidValue, contract("2026-04-01T00:00:00Z", "2026-07-01T00:00:01Z")));
-  EXPECT_TRUE(Rejects(reason::kInvalidValue, contract("2026-04-01T00:00:59Z", "2026-07-01T00:00:00Z")));
+  EXPECT_TRUE(
+      Rejects(reason::kInvalidValue, contract("2026-04-01T00:30:00Z", "2026-07-01T00:00:00Z")));
+  EXPECT_TRUE(
+      Rejects(reason::kInvalidValue, contract("2026-04-01T00:00:00Z", "2026-07-01T00:00:01Z")));
+  EXPECT_TRUE(
+      Rejects(reason::kInvalidValue, contract("2026-04-01T00:00:59Z", "2026-07-01T00:00:00Z")));
   // 09:00+05:30 is 03:30Z: not a whole UTC hour.
-  EXPECT_TRUE(Rejects(reason::kInvalidValue, contract("2026-04-01T09:00:00+05:30", "2026-07-01T00:00:00Z")));
+  EXPECT_TRUE(Rejects(reason::kInvalidValue,
+                      contract("2026-04-01T09:00:00+05:30", "2026-07-01T00:00:00Z")));
   // +09:00 offsets that land on whole UTC hours are fine; so is +05:30 landing on one.
   EXPECT_TRUE(Accepts(contract("2026-04-01T09:00:00+09:00", "2026-07-01T09:00:00+09:00")));
   EXPECT_TRUE(Accepts(contract("2026-04-01T05:30:00+05:30", "2026-04-01T06:30:00+05:30")));
@@ -1044,8 +1084,8 @@ TEST_F(IntakeValueTest, ProgrammeMustBeKnown) {
 
 TEST_F(IntakeValueTest, MonthMustBeYYYYMM) {
   Seed();
-  for (const char* m : {"2026-13", "2026-00", "2026-4", "26-04", "2026/04", "2026-04-01",
-                        "202604", "2026-4 ", "", "April 2026", "2026-1a", "-2026-04"}) {
+  for (const char* m : {"2026-13", "2026-00", "2026-4", "26-04", "2026/04", "2026-04-01", "202604",
+                        "2026-4 ", "", "April 2026", "2026-1a", "-2026-04"}) {
     SCOPED_TRACE(m);
     EXPECT_TRUE(Rejects(reason::kInvalidValue, Close(m)));
   }
@@ -1083,7 +1123,10 @@ TEST_F(IntakeValueTest, NumbersMustBeInRange) {
   };
   std::vector<Case> cases = {
       {[this] { return Contract(NewId("C")); }, "committed_gpus", {0, -1, INT64_MIN}, {1, 8, 1000}},
-      {[this] { return Contract(NewId("C")); }, "price_krw_per_gpu_hour", {-1, INT64_MIN}, {0, 1, 5000000}},
+      {[this] { return Contract(NewId("C")); },
+       "price_krw_per_gpu_hour",
+       {-1, INT64_MIN},
+       {0, 1, 5000000}},
       {[this] { return Contract(NewId("C")); }, "penalty_krw_per_gpu_hour", {-1}, {0, 1, 5000000}},
       {[this] { return Contract(NewId("C")); }, "max_gpus_per_allocation", {0, -3}, {1, 16}},
       {[this] { return Grant(NewId("A")); }, "gpus", {0, -1}, {1, 4}},
@@ -1138,8 +1181,8 @@ TEST_F(IntakeValueTest, IntegerBeyondInt64IsInvalidValue) {
 // parser needs a second pass for them (event_parse.cc).
 TEST_F(IntakeValueTest, IntegerBeyondUint64IsInvalidValue) {
   Seed();
-  for (const char* raw : {"18446744073709551616", "-9223372036854775809",
-                          "123456789012345678901234567890"}) {
+  for (const char* raw :
+       {"18446744073709551616", "-9223372036854775809", "123456789012345678901234567890"}) {
     SCOPED_TRACE(raw);
     J e = Usage();
     e["data"]["gpu_seconds"] = "@RAW@";
@@ -1213,7 +1256,7 @@ TEST_F(IntakeValueTest, SemanticTroubleIsAccepted) {
   over["data"]["gpu_seconds"] = 2 * 600 + 1;
   EXPECT_TRUE(Accepts(over));
   EXPECT_TRUE(Accepts(Usage()));  // overlapping an earlier usage report
-  J time = Usage();  // event time unrelated to the interval
+  J time = Usage();               // event time unrelated to the interval
   time["time"] = "2019-01-01T00:00:00Z";
   EXPECT_TRUE(Accepts(time));
 }
@@ -1643,7 +1686,7 @@ TEST_F(IntakeBatchTest, ContractGrantAndUsageInOneUncommittedBatch) {
   EXPECT_EQ(j2.index, 1u);
   EXPECT_EQ(j3.index, 2u);
   EXPECT_EQ(ledger_->size(), 0u);  // nothing committed yet
-  EXPECT_TRUE(Duplicate(usage));    // a duplicate within the batch
+  EXPECT_TRUE(Duplicate(usage));   // a duplicate within the batch
   CommitAndReopen();
   EXPECT_EQ(ledger_->size(), 3u);
   EXPECT_TRUE(Duplicate(reg));
@@ -1675,8 +1718,8 @@ TEST_F(IntakeBatchTest, AbandonDropsTheBatch) {
   CommitAndReopen();
   const LedgerStats after = ledger_->stats();
   EXPECT_EQ(after.entries, before.entries + 2);
-  EXPECT_EQ(after.rejects, before.rejects + 1);        // only the reject after Abandon
-  EXPECT_EQ(after.duplicates, before.duplicates);      // the abandoned duplicate is gone
+  EXPECT_EQ(after.rejects, before.rejects + 1);    // only the reject after Abandon
+  EXPECT_EQ(after.duplicates, before.duplicates);  // the abandoned duplicate is gone
 }
 
 TEST_F(IntakeBatchTest, UncommittedBatchIsLostWhenTheLedgerIsClosed) {
@@ -1809,7 +1852,8 @@ TEST_F(IntakeCliTest, IngestCountsNonBlankLinesAndLogShowsRejects) {
   EXPECT_EQ(out["accepted"], 3);
   EXPECT_EQ(out["duplicate"], 1);
   EXPECT_EQ(out["rejected"], 3);
-  EXPECT_EQ(out["accepted"].get<int>() + out["duplicate"].get<int>() + out["rejected"].get<int>(), 7);
+  EXPECT_EQ(out["accepted"].get<int>() + out["duplicate"].get<int>() + out["rejected"].get<int>(),
+            7);
 
   auto log = gpuledger::testing::RunCli({"log", "--data", data, "--rejects"});
   ASSERT_EQ(log.exit_code, 0) << log.err;
@@ -1865,9 +1909,10 @@ TEST_F(IntakeCliTest, ExitCodes) {
   gpuledger::testing::WriteFile(file, Contract("C-1").dump() + "\n");
   EXPECT_EQ(gpuledger::testing::RunCli({"ingest", file}).exit_code, 2);            // no --data
   EXPECT_EQ(gpuledger::testing::RunCli({"ingest", "--data", data}).exit_code, 2);  // no file
-  EXPECT_EQ(gpuledger::testing::RunCli({"ingest", "--data", data, dir_.Sub("missing.jsonl"), "--quiet"})
-                .exit_code,
-            1);
+  EXPECT_EQ(
+      gpuledger::testing::RunCli({"ingest", "--data", data, dir_.Sub("missing.jsonl"), "--quiet"})
+          .exit_code,
+      1);
   EXPECT_EQ(gpuledger::testing::RunCli({"ingest", "--data", data, file, "--quiet"}).exit_code, 0);
 }
 

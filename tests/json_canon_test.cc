@@ -137,7 +137,7 @@ TEST(JsonCanonTest, NumbersThroughParser) {
 }
 
 TEST(JsonCanonTest, IntegersAreRoundedToDouble) {
-  EXPECT_EQ(Canon("9007199254740993"), "9007199254740992");  // int64 beyond 2^53
+  EXPECT_EQ(Canon("9007199254740993"), "9007199254740992");          // int64 beyond 2^53
   EXPECT_EQ(Canon("18446744073709551615"), "18446744073709552000");  // uint64 max
   EXPECT_EQ(Canon("-9223372036854775808"), "-9223372036854776000");  // int64 min
   // 295147905179352830000 (2^68) is beyond uint64, which simdjson rejects as an integer
@@ -194,7 +194,8 @@ std::u16string ToUtf16(std::string_view utf8) {
     const auto lead = static_cast<unsigned char>(utf8[i]);
     const size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
     char32_t cp = len == 1 ? lead : len == 2 ? lead & 0x1F : len == 3 ? lead & 0x0F : lead & 0x07;
-    for (size_t j = 1; j < len; ++j) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + j]) & 0x3F);
+    for (size_t j = 1; j < len; ++j)
+      cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + j]) & 0x3F);
     if (cp >= 0x10000) {
       out.push_back(static_cast<char16_t>(0xD800 + ((cp - 0x10000) >> 10)));
       out.push_back(static_cast<char16_t>(0xDC00 + ((cp - 0x10000) & 0x3FF)));
@@ -214,21 +215,21 @@ TEST(JsonCanonTest, Utf16LessMatchesReference) {
       "b",
       "\r",
       "1",
-      "\xC2\x80",              // U+0080
-      "\xC3\xB6",              // U+00F6
-      "\xE2\x82\xAC",          // U+20AC
-      "\xED\x9F\xBF",          // U+D7FF
-      "\xEE\x80\x80",          // U+E000
-      "\xEF\xAC\xB3",          // U+FB33
-      "\xEF\xBF\xBF",          // U+FFFF
-      "\xF0\x90\x80\x80",      // U+10000
-      "\xF0\x9F\x98\x80",      // U+1F600
-      "\xF4\x8F\xBF\xBF",      // U+10FFFF
-      "a\xF0\x9F\x98\x80",     // shared prefix, then supplementary
-      "a\xEF\xBF\xBF",         // shared prefix, then U+FFFF
-      "\xF0\x9F\x98\x80z",     // same supplementary, different tail
-      "\xF0\x9F\x98\x81",      // U+1F601: differs in a continuation byte
-      "\xEF\xBF\xBE",          // U+FFFE: differs from U+FFFF in a continuation byte
+      "\xC2\x80",           // U+0080
+      "\xC3\xB6",           // U+00F6
+      "\xE2\x82\xAC",       // U+20AC
+      "\xED\x9F\xBF",       // U+D7FF
+      "\xEE\x80\x80",       // U+E000
+      "\xEF\xAC\xB3",       // U+FB33
+      "\xEF\xBF\xBF",       // U+FFFF
+      "\xF0\x90\x80\x80",   // U+10000
+      "\xF0\x9F\x98\x80",   // U+1F600
+      "\xF4\x8F\xBF\xBF",   // U+10FFFF
+      "a\xF0\x9F\x98\x80",  // shared prefix, then supplementary
+      "a\xEF\xBF\xBF",      // shared prefix, then U+FFFF
+      "\xF0\x9F\x98\x80z",  // same supplementary, different tail
+      "\xF0\x9F\x98\x81",   // U+1F601: differs in a continuation byte
+      "\xEF\xBF\xBE",       // U+FFFE: differs from U+FFFF in a continuation byte
   };
   for (std::string_view a : samples) {
     for (std::string_view b : samples) {
@@ -302,7 +303,9 @@ TEST(SimdjsonBehaviourTest, NonFiniteLiteralsAreRejected) {
 }
 
 TEST(SimdjsonBehaviourTest, InvalidUtf8IsRejected) {
-  EXPECT_EQ(ParseError("\"a\xFF" "b\""), simdjson::UTF8_ERROR);
+  EXPECT_EQ(ParseError("\"a\xFF"
+                       "b\""),
+            simdjson::UTF8_ERROR);
   EXPECT_EQ(ParseError("\"\xC0\xAF\""), simdjson::UTF8_ERROR);      // overlong '/'
   EXPECT_EQ(ParseError("\"\xED\xA0\x80\""), simdjson::UTF8_ERROR);  // encoded surrogate
 }

@@ -152,7 +152,13 @@ TEST(MerkleHashTest, DomainSeparatedInputs) {
 // RFC 6962 / certificate-transparency reference vectors (merkle_tree_test.cc).
 
 constexpr std::string_view kCtLeafInputs[] = {
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
     "606162636465666768696a6b6c6d6e6f",
 };
 

@@ -106,8 +106,8 @@ TEST(Rfc3339Test, TrailingAndLeadingGarbage) {
 TEST(Rfc3339Test, ShapeErrors) {
   ExpectInvalid("");
   ExpectInvalid("2024-01-01");
-  ExpectInvalid("2024-01-01 00:00:00Z");  // space separator (RFC 3339 allows, contract no)
-  ExpectInvalid("2024-01-01x00:00:00Z");  // only T/t may separate
+  ExpectInvalid("2024-01-01 00:00:00Z");   // space separator (RFC 3339 allows, contract no)
+  ExpectInvalid("2024-01-01x00:00:00Z");   // only T/t may separate
   ExpectInvalid("2024-01-01T00:00:00.Z");  // '.' needs at least one digit
   ExpectInvalid("2024-01-01T00:00:00,5Z");
   ExpectInvalid("2024-1-01T00:00:00Z");

@@ -6,8 +6,8 @@
 #include <rocksdb/db.h>
 
 #include <filesystem>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,7 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-std::string SamplePath() { return std::string(GPULEDGER_SOURCE_DIR) + "/ops/demo/sample-events.jsonl"; }
+std::string SamplePath() {
+  return std::string(GPULEDGER_SOURCE_DIR) + "/ops/demo/sample-events.jsonl";
+}
 
 std::vector<std::string> AllKeys(const std::string& dir) {
   rocksdb::DB* raw = nullptr;
@@ -60,7 +62,8 @@ class TamperAnyByteTest : public ::testing::Test {
     auto ledger = Ledger::Open(ledger_dir_, LedgerOptions{});
     ASSERT_TRUE(ledger.ok());
     // Twice: the second run adds a duplicate record for every accepted line.
-    for (int run = 0; run < 2; ++run) ASSERT_TRUE(IngestFile(*ledger.value(), SamplePath(), {}).ok());
+    for (int run = 0; run < 2; ++run)
+      ASSERT_TRUE(IngestFile(*ledger.value(), SamplePath(), {}).ok());
     LedgerStats stats = ledger.value()->stats();
     ASSERT_GT(stats.entries, 10u);
     ASSERT_GT(stats.rejects, 5u);
@@ -95,8 +98,9 @@ TEST_F(TamperAnyByteTest, EveryValueByteFlipAndEveryDeletionIsDetected) {
         v[pos] = static_cast<char>(v[pos] ^ 0x01);
         ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), k, v).ok());
       });
-      EXPECT_FALSE(Verifies(copy)) << "undetected: " << (where == 3 ? "deleting" : "flipping a byte of")
-                                   << " key tag '" << key[0] << "' (" << key.size() << " bytes), case " << where;
+      EXPECT_FALSE(Verifies(copy))
+          << "undetected: " << (where == 3 ? "deleting" : "flipping a byte of") << " key tag '"
+          << key[0] << "' (" << key.size() << " bytes), case " << where;
       fs::remove_all(copy);
     }
   }

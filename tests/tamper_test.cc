@@ -163,7 +163,10 @@ uint64_t TamperTest::mid_ = 0;
 
 TEST_F(TamperTest, UntouchedCopyVerifies) {
   std::string dir = Copy("untouched");
-  { RawDb db(dir); ASSERT_TRUE(db.ok()); }  // opening and closing changes nothing that counts
+  {
+    RawDb db(dir);
+    ASSERT_TRUE(db.ok());
+  }  // opening and closing changes nothing that counts
   VerifyOutcome v = RunVerify(dir);
   EXPECT_EQ(v.exit_code, 0) << v.err;
   EXPECT_EQ(v.out.value("ok", false), true) << v.out.dump();

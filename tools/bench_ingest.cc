@@ -11,7 +11,6 @@
 //
 // A benchmark, not a test: it prints figures and a one-line JSON summary; it fails (exit 1)
 // only when something does not work (an event not accepted, verify not ok, an I/O error).
-#include <CLI/CLI.hpp>
 #include <openssl/evp.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -19,6 +18,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -55,15 +55,16 @@ double SecondsSince(Clock::time_point start) {
 // Progress on stderr, at most every 2 s, only for phases that last that long.
 class Progress {
  public:
-  explicit Progress(const char* phase) : phase_(phase), start_(Clock::now()), last_(start_), tty_(isatty(2) != 0) {}
+  explicit Progress(const char* phase)
+      : phase_(phase), start_(Clock::now()), last_(start_), tty_(isatty(2) != 0) {}
   void Update(uint64_t done, uint64_t total, const char* unit) {
     auto now = Clock::now();
     if (now - last_ < std::chrono::seconds(2)) return;
     last_ = now;
     shown_ = true;
     double pct = total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0;
-    std::fprintf(stderr, "%s[%s] %" PRIu64 "/%" PRIu64 " %s (%.0f%%) %.1f s%s", tty_ ? "\r" : "", phase_, done, total,
-                 unit, pct, SecondsSince(start_), tty_ ? "   " : "\n");
+    std::fprintf(stderr, "%s[%s] %" PRIu64 "/%" PRIu64 " %s (%.0f%%) %.1f s%s", tty_ ? "\r" : "",
+                 phase_, done, total, unit, pct, SecondsSince(start_), tty_ ? "   " : "\n");
   }
   ~Progress() {
     if (shown_ && tty_) std::fprintf(stderr, "\n");
@@ -102,11 +103,14 @@ std::string RandomHex(std::mt19937_64& rng, size_t digits) {
 // parsed, canonicalised, hashed and stored).
 std::string GenerateEvents(uint64_t n, uint64_t seed, uint64_t* usage_events) {
   static const char* const kCsps[] = {"kt-cloud", "naver-cloud", "nhn-cloud", "kakao-enterprise"};
-  static const char* const kModels[] = {"NVIDIA-H100-SXM5-80GB", "NVIDIA-A100-SXM4-80GB", "NVIDIA-H200-SXM-141GB"};
+  static const char* const kModels[] = {"NVIDIA-H100-SXM5-80GB", "NVIDIA-A100-SXM4-80GB",
+                                        "NVIDIA-H200-SXM-141GB"};
   static const char* const kRegions[] = {"kr-central-1", "kr-central-2", "kr-south-1"};
   constexpr uint64_t kCspCount = std::size(kCsps);
   std::mt19937_64 rng(seed);
-  auto uniform = [&rng](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  auto uniform = [&rng](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
 
   const uint64_t contracts = std::min<uint64_t>(kCspCount, n);
   // About one allocation per 4000 usage reports (a month of 10-minute slots), 4..256.
@@ -120,9 +124,11 @@ std::string GenerateEvents(uint64_t n, uint64_t seed, uint64_t* usage_events) {
   for (uint64_t c = 0; c < contracts; ++c) {
     int len = std::snprintf(
         buf, sizeof(buf),
-        R"({"specversion":"1.0","id":"c-%04)" PRIu64 R"(","source":"ministry","type":"io.gpuledger.contract.registered.v1","time":"2025-12-15T09:00:00Z","subject":"contract/C-%s","datacontenttype":"application/json","data":{"contract_id":"C-%s","csp_id":"%s","programme":"ai-research","gpu_model":"%s","committed_gpus":1024,"period_start":"%s","period_end":"%s","price_krw_per_gpu_hour":3200,"penalty_krw_per_gpu_hour":4800,"max_gpus_per_allocation":16}})"
+        R"({"specversion":"1.0","id":"c-%04)" PRIu64
+        R"(","source":"ministry","type":"io.gpuledger.contract.registered.v1","time":"2025-12-15T09:00:00Z","subject":"contract/C-%s","datacontenttype":"application/json","data":{"contract_id":"C-%s","csp_id":"%s","programme":"ai-research","gpu_model":"%s","committed_gpus":1024,"period_start":"%s","period_end":"%s","price_krw_per_gpu_hour":3200,"penalty_krw_per_gpu_hour":4800,"max_gpus_per_allocation":16}})"
         "\n",
-        c, kCsps[c], kCsps[c], kCsps[c], kModels[c % std::size(kModels)], period_start.c_str(), period_end.c_str());
+        c, kCsps[c], kCsps[c], kCsps[c], kModels[c % std::size(kModels)], period_start.c_str(),
+        period_end.c_str());
     out.append(buf, static_cast<size_t>(len));
   }
   std::vector<Allocation> allocations;
@@ -135,21 +141,26 @@ std::string GenerateEvents(uint64_t n, uint64_t seed, uint64_t* usage_events) {
     alloc.next_slot = uniform(0, 30 * 144);  // start within the first month
     int len = std::snprintf(
         buf, sizeof(buf),
-        R"({"specversion":"1.0","id":"g-%06)" PRIu64 R"(","source":"ministry","type":"io.gpuledger.allocation.granted.v1","time":"2025-12-20T09:00:00Z","subject":"alloc/%s","datacontenttype":"application/json","data":{"allocation_id":"%s","contract_id":"C-%s","user_id":"U-%05)" PRIu64 R"(","gpus":%)" PRId64 R"(,"start":"%s","end":"%s"}})"
+        R"({"specversion":"1.0","id":"g-%06)" PRIu64
+        R"(","source":"ministry","type":"io.gpuledger.allocation.granted.v1","time":"2025-12-20T09:00:00Z","subject":"alloc/%s","datacontenttype":"application/json","data":{"allocation_id":"%s","contract_id":"C-%s","user_id":"U-%05)" PRIu64
+        R"(","gpus":%)" PRId64 R"(,"start":"%s","end":"%s"}})"
         "\n",
-        a, alloc.id.c_str(), alloc.id.c_str(), csp, 20000 + a, alloc.gpus, period_start.c_str(), period_end.c_str());
+        a, alloc.id.c_str(), alloc.id.c_str(), csp, 20000 + a, alloc.gpus, period_start.c_str(),
+        period_end.c_str());
     out.append(buf, static_cast<size_t>(len));
     allocations.push_back(std::move(alloc));
   }
   const uint64_t usage = n - contracts - grants;
   *usage_events = usage;
   for (uint64_t u = 0; u < usage; ++u) {
-    Allocation& a = allocations[static_cast<size_t>(uniform(0, static_cast<int64_t>(allocations.size()) - 1))];
+    Allocation& a =
+        allocations[static_cast<size_t>(uniform(0, static_cast<int64_t>(allocations.size()) - 1))];
     const int64_t slot_start = kPeriodStart + a.next_slot * kSlotSeconds;
     a.next_slot += uniform(1, 3);
     const int64_t offset = uniform(0, 119);
     const int64_t start = slot_start + offset;
-    const int64_t end = start + uniform(60, kSlotSeconds - offset);  // stays inside the slot, so the hour
+    const int64_t end =
+        start + uniform(60, kSlotSeconds - offset);  // stays inside the slot, so the hour
     const int64_t reported = end + uniform(5, 300);
     const std::string t_start = gpuledger::FormatRfc3339Utc(start);
     const std::string t_end = gpuledger::FormatRfc3339Utc(end);
@@ -157,13 +168,15 @@ std::string GenerateEvents(uint64_t n, uint64_t seed, uint64_t* usage_events) {
     const std::string trace = RandomHex(rng, 32), span = RandomHex(rng, 16);
     int len = std::snprintf(
         buf, sizeof(buf),
-        R"({"specversion":"1.0","id":"u-%010)" PRIu64 R"(","source":"csp/%s","type":"io.gpuledger.usage.reported.v1","time":"%s","subject":"alloc/%s","datacontenttype":"application/json","dataschema":"https://gpuledger.example/schemas/usage.v1","traceparent":"00-%s-%s-01","data":{"allocation_id":"%s","interval_start":"%s","interval_end":"%s","gpu_seconds":%)" PRId64
-        R"(,"gpu_model":"%s","region":"%s","meter":{"sm_util_pct":%)" PRId64 R"(,"mem_util_pct":%)" PRId64
-        R"(,"power_w_avg":%)" PRId64 R"(},"collector":"dcgm-exporter/3.3.5"}})"
+        R"({"specversion":"1.0","id":"u-%010)" PRIu64
+        R"(","source":"csp/%s","type":"io.gpuledger.usage.reported.v1","time":"%s","subject":"alloc/%s","datacontenttype":"application/json","dataschema":"https://gpuledger.example/schemas/usage.v1","traceparent":"00-%s-%s-01","data":{"allocation_id":"%s","interval_start":"%s","interval_end":"%s","gpu_seconds":%)" PRId64
+        R"(,"gpu_model":"%s","region":"%s","meter":{"sm_util_pct":%)" PRId64
+        R"(,"mem_util_pct":%)" PRId64 R"(,"power_w_avg":%)" PRId64
+        R"(},"collector":"dcgm-exporter/3.3.5"}})"
         "\n",
-        u, a.csp.c_str(), t_time.c_str(), a.id.c_str(), trace.c_str(), span.c_str(), a.id.c_str(), t_start.c_str(),
-        t_end.c_str(), (end - start) * a.gpus, kModels[u % std::size(kModels)], kRegions[u % std::size(kRegions)],
-        uniform(0, 100), uniform(0, 100), uniform(80, 700));
+        u, a.csp.c_str(), t_time.c_str(), a.id.c_str(), trace.c_str(), span.c_str(), a.id.c_str(),
+        t_start.c_str(), t_end.c_str(), (end - start) * a.gpus, kModels[u % std::size(kModels)],
+        kRegions[u % std::size(kRegions)], uniform(0, 100), uniform(0, 100), uniform(80, 700));
     out.append(buf, static_cast<size_t>(len));
   }
   return out;
@@ -190,12 +203,14 @@ double ProcStatusMb(const char* field) {
 }
 
 void PrintMemory(const char* when) {
-  std::printf("  memory %-16s rss %.0f MB, peak so far %.0f MB\n", when, ProcStatusMb("VmRSS"), ProcStatusMb("VmHWM"));
+  std::printf("  memory %-16s rss %.0f MB, peak so far %.0f MB\n", when, ProcStatusMb("VmRSS"),
+              ProcStatusMb("VmHWM"));
 }
 
 // --- 3. bare RocksDB -----------------------------------------------------------------
 
-double BareRocksDb(const std::string& dir, uint64_t n, size_t batch, size_t value_bytes, std::string_view filler) {
+double BareRocksDb(const std::string& dir, uint64_t n, size_t batch, size_t value_bytes,
+                   std::string_view filler) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.error_if_exists = true;
@@ -272,7 +287,8 @@ double BareSha256(const StoredEntries& entries) {
   auto start = Clock::now();
   for (uint32_t size : entries.sizes) {
     if (pos + size > arena.size()) pos = 0;
-    if (EVP_DigestInit_ex2(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, arena.data() + pos, size) != 1 ||
+    if (EVP_DigestInit_ex2(ctx, md, nullptr) != 1 ||
+        EVP_DigestUpdate(ctx, arena.data() + pos, size) != 1 ||
         EVP_DigestFinal_ex(ctx, out, nullptr) != 1) {
       Die("EVP digest failed");
     }
@@ -306,23 +322,28 @@ double OpensslSpeed() {
 std::string MakeTempDir() {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/gpuledger-bench-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) Die("cannot create a temporary directory: " + std::string(std::strerror(errno)));
+  if (mkdtemp(pattern.data()) == nullptr)
+    Die("cannot create a temporary directory: " + std::string(std::strerror(errno)));
   return pattern;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"gpuledger ingest and verify benchmark (durable path, against bare RocksDB and SHA-256)"};
+  CLI::App app{
+      "gpuledger ingest and verify benchmark (durable path, against bare RocksDB and SHA-256)"};
   uint64_t n = 1'000'000;
   size_t batch = 1000;
   std::string dir_option;
   uint64_t seed = 42;
-  app.add_option("--events", n, "events to generate and ingest")->capture_default_str()->check(CLI::Range(uint64_t{10}, uint64_t{1} << 32));
+  app.add_option("--events", n, "events to generate and ingest")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{10}, uint64_t{1} << 32));
   app.add_option("--batch", batch, "messages per durable batch (and values per bare WriteBatch)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--dir", dir_option, "work directory, kept (default: a fresh temporary one, removed at the end)");
+  app.add_option("--dir", dir_option,
+                 "work directory, kept (default: a fresh temporary one, removed at the end)");
   app.add_option("--seed", seed, "random seed of the generated events")->capture_default_str();
   std::string events_out;
   app.add_option("--write-events", events_out, "also write the generated JSON Lines to this file");
@@ -333,18 +354,20 @@ int main(int argc, char** argv) {
   const std::string ledger_dir = dir + "/ledger", bare_dir = dir + "/bare-rocksdb";
   for (const auto& d : {ledger_dir, bare_dir}) {
     std::error_code ec;
-    if (fs::exists(d, ec) && !fs::is_empty(d, ec)) Die(d + " exists and is not empty: the benchmark needs fresh stores");
+    if (fs::exists(d, ec) && !fs::is_empty(d, ec))
+      Die(d + " exists and is not empty: the benchmark needs fresh stores");
   }
   fs::create_directories(dir);
 
-  std::printf("gpuledger_bench_ingest: %" PRIu64 " events, batch %zu, seed %" PRIu64 ", dir %s%s\n", n, batch, seed,
-              dir.c_str(), temporary ? " (temporary)" : "");
+  std::printf("gpuledger_bench_ingest: %" PRIu64 " events, batch %zu, seed %" PRIu64 ", dir %s%s\n",
+              n, batch, seed, dir.c_str(), temporary ? " (temporary)" : "");
 
   // 1. Generate (not timed).
   auto t0 = Clock::now();
   uint64_t usage_events = 0;
   const std::string events = GenerateEvents(n, seed, &usage_events);
-  std::printf("generated  %" PRIu64 " events (%" PRIu64 " usage.reported), %.1f MB, %.1f bytes/event avg, in %.1f s\n",
+  std::printf("generated  %" PRIu64 " events (%" PRIu64
+              " usage.reported), %.1f MB, %.1f bytes/event avg, in %.1f s\n",
               n, usage_events, static_cast<double>(events.size()) / 1e6,
               static_cast<double>(events.size()) / static_cast<double>(n), SecondsSince(t0));
   PrintMemory("after generate");
@@ -364,7 +387,9 @@ int main(int argc, char** argv) {
     gpuledger::FileIngestOptions fo;
     fo.batch_messages_max = batch;  // batch_bytes_max stays at its default (8 MiB), as shipped
     Progress progress("ingest");
-    fo.progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total, "bytes"); };
+    fo.progress = [&progress](uint64_t done, uint64_t total) {
+      progress.Update(done, total, "bytes");
+    };
     auto start = Clock::now();
     auto report = gpuledger::IngestBuffer(*ledger.value(), events, "bench.jsonl", fo);
     ingest_secs = SecondsSince(start);
@@ -374,29 +399,36 @@ int main(int argc, char** argv) {
       std::string why;
       if (c.rejected > 0) {
         auto r = ledger.value()->ReadReject(0);
-        if (r.ok()) why = "; first reject (line " + std::to_string(r->origin.line) + "): " + r->reason + ": " + r->detail;
+        if (r.ok())
+          why = "; first reject (line " + std::to_string(r->origin.line) + "): " + r->reason +
+                ": " + r->detail;
       }
       Die("not all events accepted: accepted " + std::to_string(c.accepted) + ", duplicate " +
           std::to_string(c.duplicate) + ", rejected " + std::to_string(c.rejected) + why);
     }
   }
   const double ingest_rate = static_cast<double>(n) / ingest_secs;
-  std::printf("ingest     %" PRIu64 " events accepted in %.2f s: %.0f events/s (%.1f MB/s of JSON)\n", n, ingest_secs,
-              ingest_rate, static_cast<double>(events.size()) / 1e6 / ingest_secs);
+  std::printf("ingest     %" PRIu64
+              " events accepted in %.2f s: %.0f events/s (%.1f MB/s of JSON)\n",
+              n, ingest_secs, ingest_rate, static_cast<double>(events.size()) / 1e6 / ingest_secs);
   PrintMemory("after ingest");
 
   // Stored entry sizes (and the first 64 MiB of their bytes for the SHA-256 floor).
   StoredEntries stored = ReadStoredEntries(ledger_dir, 64u << 20);
-  if (stored.sizes.size() != n) Die("the ledger stores " + std::to_string(stored.sizes.size()) + " entries, not " + std::to_string(n));
+  if (stored.sizes.size() != n)
+    Die("the ledger stores " + std::to_string(stored.sizes.size()) + " entries, not " +
+        std::to_string(n));
   const size_t avg_entry = static_cast<size_t>((stored.total_bytes + n / 2) / n);
-  std::printf("entries    average stored entry (LedgerEntry FlatBuffer) %zu bytes, message %.0f bytes\n", avg_entry,
-              static_cast<double>(events.size()) / static_cast<double>(n) - 1);
+  std::printf(
+      "entries    average stored entry (LedgerEntry FlatBuffer) %zu bytes, message %.0f bytes\n",
+      avg_entry, static_cast<double>(events.size()) / static_cast<double>(n) - 1);
 
   // 3. Bare RocksDB.
   const double bare_secs = BareRocksDb(bare_dir, n, batch, avg_entry, events);
   const double bare_rate = static_cast<double>(n) / bare_secs;
   const double ingest_ratio = ingest_rate / bare_rate;
-  std::printf("bare       %" PRIu64 " values of %zu bytes, 9-byte keys, synced batches of %zu in %.2f s: %.0f values/s\n",
+  std::printf("bare       %" PRIu64
+              " values of %zu bytes, 9-byte keys, synced batches of %zu in %.2f s: %.0f values/s\n",
               n, avg_entry, batch, bare_secs, bare_rate);
   std::printf("           ingest/bare = %.3f (target >= 0.5)\n", ingest_ratio);
 
@@ -410,26 +442,31 @@ int main(int argc, char** argv) {
     gpuledger::VerifyReport vr;
     Progress progress("verify");
     auto start = Clock::now();
-    gpuledger::Status s =
-        ledger.value()->Verify(&vr, [&progress](uint64_t done, uint64_t total) { progress.Update(done, total, "entries"); });
+    gpuledger::Status s = ledger.value()->Verify(&vr, [&progress](uint64_t done, uint64_t total) {
+      progress.Update(done, total, "entries");
+    });
     verify_secs = SecondsSince(start);
     if (!s.ok()) Die("verify: " + s.ToString());
     if (!vr.ok || vr.entries_checked != n) Die("verify failed: " + vr.problem);
   }
   const double verify_rate = static_cast<double>(n) / verify_secs;
-  std::printf("verify     %" PRIu64 " entries in %.2f s: %.0f entries/s\n", n, verify_secs, verify_rate);
+  std::printf("verify     %" PRIu64 " entries in %.2f s: %.0f entries/s\n", n, verify_secs,
+              verify_rate);
   const double sha_secs = BareSha256(stored);
   const double sha_rate = static_cast<double>(n) / sha_secs;
   const double verify_ratio = verify_rate / sha_rate;
-  std::printf("sha256     %" PRIu64 " hashes of the stored entry sizes (avg %zu bytes) in %.2f s: %.0f hashes/s "
+  std::printf("sha256     %" PRIu64
+              " hashes of the stored entry sizes (avg %zu bytes) in %.2f s: %.0f hashes/s "
               "(%.0f MB/s)\n",
-              n, avg_entry, sha_secs, sha_rate, static_cast<double>(stored.total_bytes) / 1e6 / sha_secs);
+              n, avg_entry, sha_secs, sha_rate,
+              static_cast<double>(stored.total_bytes) / 1e6 / sha_secs);
   std::printf("           verify/bare = %.3f (target >= 0.5)\n", verify_ratio);
 
   // 6. openssl speed, for reference.
   const double speed = OpensslSpeed();
   if (speed > 0) {
-    std::printf("openssl    speed -evp sha256 -bytes 600: %.0f hashes/s (%.0f MB/s)\n", speed, speed * 600 / 1e6);
+    std::printf("openssl    speed -evp sha256 -bytes 600: %.0f hashes/s (%.0f MB/s)\n", speed,
+                speed * 600 / 1e6);
   } else {
     std::printf("openssl    speed: not available\n");
   }
@@ -437,17 +474,21 @@ int main(int argc, char** argv) {
   if (temporary) {
     std::error_code ec;
     fs::remove_all(dir, ec);
-    if (ec) std::fprintf(stderr, "gpuledger_bench_ingest: could not remove %s: %s\n", dir.c_str(), ec.message().c_str());
+    if (ec)
+      std::fprintf(stderr, "gpuledger_bench_ingest: could not remove %s: %s\n", dir.c_str(),
+                   ec.message().c_str());
   }
 
   // 5. Peak memory.
   const double peak_mb = PeakRssMb();
   std::printf("memory     peak RSS %.0f MB (of which the generated input %.0f MB)\n", peak_mb,
               static_cast<double>(events.capacity()) / (1 << 20));
-  std::printf(
-      "{\"events\":%" PRIu64 ",\"batch\":%zu,\"ingest_events_per_s\":%.0f,\"bare_rocksdb_values_per_s\":%.0f,"
-      "\"ingest_ratio\":%.4f,\"verify_entries_per_s\":%.0f,\"bare_sha256_per_s\":%.0f,\"verify_ratio\":%.4f,"
-      "\"peak_rss_mb\":%.1f}\n",
-      n, batch, ingest_rate, bare_rate, ingest_ratio, verify_rate, sha_rate, verify_ratio, peak_mb);
+  std::printf("{\"events\":%" PRIu64
+              ",\"batch\":%zu,\"ingest_events_per_s\":%.0f,\"bare_rocksdb_values_per_s\":%.0f,"
+              "\"ingest_ratio\":%.4f,\"verify_entries_per_s\":%.0f,\"bare_sha256_per_s\":%.0f,"
+              "\"verify_ratio\":%.4f,"
+              "\"peak_rss_mb\":%.1f}\n",
+              n, batch, ingest_rate, bare_rate, ingest_ratio, verify_rate, sha_rate, verify_ratio,
+              peak_mb);
   return 0;
 }

@@ -41,8 +41,8 @@ std::string Utc(int64_t unix_seconds) {
   std::chrono::year_month_day ymd(day);
   std::chrono::hh_mm_ss hms(tp - day);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                     hms.minutes().count(), hms.seconds().count());
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
 }
 
 // Prints `what` went wrong in plain words and returns the exit status for it.
@@ -67,7 +67,8 @@ ProgressFn Progress(std::string what, std::string unit, bool quiet) {
     if (now - *last < std::chrono::seconds(1) && done != total) return;
     *last = now;
     if (total > 0) {
-      std::cerr << fmt::format("{}: {}% ({} of {} {})\n", what, done * 100 / total, done, total, unit);
+      std::cerr << fmt::format("{}: {}% ({} of {} {})\n", what, done * 100 / total, done, total,
+                               unit);
     } else {
       std::cerr << fmt::format("{}: {} {}\n", what, done, unit);
     }
@@ -90,9 +91,12 @@ void PutMessage(ordered_json* row, const std::string& message) {
 }
 
 ordered_json EntryJson(const EntryView& e) {
-  ordered_json row = {{"index", e.index},        {"source", e.source},
-                      {"id", e.id},              {"type", e.type},
-                      {"time", Utc(e.time)},     {"ingest_time", Utc(e.ingest_time)},
+  ordered_json row = {{"index", e.index},
+                      {"source", e.source},
+                      {"id", e.id},
+                      {"type", e.type},
+                      {"time", Utc(e.time)},
+                      {"ingest_time", Utc(e.ingest_time)},
                       {"origin", OriginJson(e.origin)},
                       {"content_type", e.content_type},
                       {"content_sha256", Hex(e.content_sha256)},
@@ -111,15 +115,19 @@ ordered_json DuplicateJson(const DuplicateView& d) {
 }
 
 ordered_json RejectJson(const RejectView& r) {
-  ordered_json row = {{"seq", r.seq},       {"reason", r.reason}, {"detail", r.detail},
-                      {"origin", OriginJson(r.origin)}, {"ingest_time", Utc(r.ingest_time)}};
+  ordered_json row = {{"seq", r.seq},
+                      {"reason", r.reason},
+                      {"detail", r.detail},
+                      {"origin", OriginJson(r.origin)},
+                      {"ingest_time", Utc(r.ingest_time)}};
   PutMessage(&row, r.message);
   return row;
 }
 
 }  // namespace
 
-int RunIngest(const std::string& data_dir, const std::string& file, uint64_t batch_messages_max, bool quiet) {
+int RunIngest(const std::string& data_dir, const std::string& file, uint64_t batch_messages_max,
+              bool quiet) {
   auto ledger = OpenLedger(data_dir, false);
   if (!ledger.ok()) return Failure(ledger.status());
   FileIngestOptions options;
@@ -166,14 +174,16 @@ int RunVerify(const std::string& data_dir, bool quiet) {
     out["bad_index"] = report.bad_index ? ordered_json(*report.bad_index) : ordered_json(nullptr);
     out["problem"] = report.problem;
     std::cerr << "gpuledger: verification FAILED"
-              << (report.bad_index ? " at entry " + std::to_string(*report.bad_index) : std::string())
+              << (report.bad_index ? " at entry " + std::to_string(*report.bad_index)
+                                   : std::string())
               << ": " << report.problem << "\n";
   }
   std::cout << out.dump() << "\n";
   return report.ok ? kExitOk : kExitFailed;
 }
 
-int RunLog(const std::string& data_dir, uint64_t from, uint64_t limit, bool rejects, bool duplicates) {
+int RunLog(const std::string& data_dir, uint64_t from, uint64_t limit, bool rejects,
+           bool duplicates) {
   auto ledger = OpenLedger(data_dir, true);
   if (!ledger.ok()) return Failure(ledger.status());
   LedgerStats stats = ledger.value()->stats();
@@ -215,12 +225,10 @@ int RunStats(const std::string& data_dir) {
   auto ledger = OpenLedger(data_dir, true);
   if (!ledger.ok()) return Failure(ledger.status());
   LedgerStats s = ledger.value()->stats();
-  ordered_json out = {{"entries", s.entries},
-                      {"rejects", s.rejects},
-                      {"duplicates", s.duplicates},
-                      {"messages", s.entries + s.rejects + s.duplicates},
-                      {"root", Hex(s.root)},
-                      {"chain_head", Hex(s.chain_head)}};
+  ordered_json out = {
+      {"entries", s.entries},       {"rejects", s.rejects},
+      {"duplicates", s.duplicates}, {"messages", s.entries + s.rejects + s.duplicates},
+      {"root", Hex(s.root)},        {"chain_head", Hex(s.chain_head)}};
   std::cout << out.dump() << "\n";
   return kExitOk;
 }

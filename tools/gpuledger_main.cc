@@ -1,6 +1,5 @@
 // gpuledger: the command line of the ledger (spec section 8).
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "tools/cli.h"
@@ -28,14 +27,16 @@ int main(int argc, char** argv) {
   log->add_option("--data", data_dir, "ledger directory")->required();
   log->add_option("--from", from, "first index (or reject sequence number)");
   log->add_option("--limit", limit, "at most this many rows");
-  auto* rejects_flag = log->add_flag("--rejects", rejects, "print the rejects store instead of the entries");
+  auto* rejects_flag =
+      log->add_flag("--rejects", rejects, "print the rejects store instead of the entries");
   log->add_flag("--duplicates", duplicates, "print the duplicate records instead of the entries")
       ->excludes(rejects_flag);
 
   CLI::App* show = app.add_subcommand("show", "print one entry or reject as JSON");
   show->add_option("--data", data_dir, "ledger directory")->required();
   auto* by_index = show->add_option("--index", index, "entry index")->check(CLI::NonNegativeNumber);
-  auto* by_reject = show->add_option("--reject", reject, "reject sequence number")->check(CLI::NonNegativeNumber);
+  auto* by_reject =
+      show->add_option("--reject", reject, "reject sequence number")->check(CLI::NonNegativeNumber);
   by_index->excludes(by_reject);
 
   CLI::App* stats = app.add_subcommand("stats", "print the ledger's counts, root and chain head");

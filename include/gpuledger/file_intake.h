@@ -11,18 +11,18 @@
 namespace gpuledger {
 
 struct FileIngestOptions {
-  size_t batch_messages_max = 1000;    // messages per durable batch
-  size_t batch_bytes_max = 8u << 20;   // staged bytes per durable batch
+  size_t batch_messages_max = 1000;   // messages per durable batch
+  size_t batch_bytes_max = 8u << 20;  // staged bytes per durable batch
   size_t read_buffer_bytes = 1u << 20;
-  ProgressFn progress;                 // called about once per batch with (bytes, file bytes)
+  ProgressFn progress;  // called about once per batch with (bytes, file bytes)
 };
 
 struct FileIngestReport {
-  IntakeCounts counts;          // outcomes of every non-blank line of the file
-  uint64_t lines_read = 0;      // non-blank lines judged (== counts.total())
-  uint64_t blank_lines = 0;     // skipped, not counted
+  IntakeCounts counts;             // outcomes of every non-blank line of the file
+  uint64_t lines_read = 0;         // non-blank lines judged (== counts.total())
+  uint64_t blank_lines = 0;        // skipped, not counted
   uint64_t resumed_from_line = 0;  // 0, or the 1-based line an interrupted ingest resumed at
-  std::string file_sha256;      // identity of the file for resuming
+  std::string file_sha256;         // identity of the file for resuming
   uint64_t ledger_size_before = 0;
   uint64_t ledger_size_after = 0;
 };

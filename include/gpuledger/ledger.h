@@ -19,9 +19,9 @@
 namespace gpuledger {
 
 struct LedgerOptions {
-  bool read_only = false;          // open for reading (verify, log, show, stats) only
-  bool create_if_missing = true;   // ignored when read_only
-  bool sync_writes = true;         // fsync every committed batch (off only in benchmarks)
+  bool read_only = false;         // open for reading (verify, log, show, stats) only
+  bool create_if_missing = true;  // ignored when read_only
+  bool sync_writes = true;        // fsync every committed batch (off only in benchmarks)
   size_t block_cache_bytes = 64u << 20;
   size_t write_buffer_bytes = 64u << 20;
   // Seconds since the epoch stamped on entries and rejects; nullptr means the wall clock.
@@ -34,8 +34,8 @@ struct EntryView {
   int64_t ingest_time = 0;
   Origin origin;
   std::string content_type;
-  std::string message;        // exactly as received
-  Hash256 content_sha256{};   // RFC 8785 canonical content hash
+  std::string message;       // exactly as received
+  Hash256 content_sha256{};  // RFC 8785 canonical content hash
   Hash256 leaf_hash{};
   Hash256 chain_hash{};
   std::string source, id, type;
@@ -150,7 +150,7 @@ class Ledger {
   [[nodiscard]] Result<std::optional<std::string>> GetCursor(std::string_view name) const;
 
   // --- reading ---
-  uint64_t size() const;  // committed entries
+  uint64_t size() const;                   // committed entries
   std::function<int64_t()> clock() const;  // LedgerOptions::now_seconds
   LedgerStats stats() const;
   [[nodiscard]] Result<Hash256> RootAt(uint64_t tree_size) const;

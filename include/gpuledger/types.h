@@ -16,9 +16,9 @@ using Hash256 = std::array<uint8_t, 32>;
 struct Origin {
   enum class Kind : uint8_t { kFile = 0, kKafka = 1 };
   Kind kind = Kind::kFile;
-  std::string file;      // kFile: the path as given
-  uint64_t line = 0;     // kFile: 1-based line number
-  std::string topic;     // kKafka
+  std::string file;   // kFile: the path as given
+  uint64_t line = 0;  // kFile: 1-based line number
+  std::string topic;  // kKafka
   int32_t partition = -1;
   int64_t offset = -1;
 };
