@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "gpuledger/types.h"
+
 namespace gpuledger {
 namespace {
 
@@ -85,6 +87,10 @@ std::string ToHex(const uint8_t* data, size_t size_bytes) {
     hex[2 * i + 1] = kDigits[data[i] & 0x0f];
   }
   return hex;
+}
+
+std::string HexOf(std::string_view bytes) {
+  return ToHex(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
 }
 
 bool FromHex(std::string_view hex, Hash256* out) {

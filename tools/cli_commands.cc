@@ -15,26 +15,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string Hex(const Hash256& h) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : h) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
-std::string HexBytes(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : s) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
 std::string Utc(int64_t unix_seconds) {
   auto tp = std::chrono::sys_seconds(std::chrono::seconds(unix_seconds));
   auto day = std::chrono::floor<std::chrono::days>(tp);
@@ -86,7 +66,7 @@ void PutMessage(ordered_json* row, const std::string& message) {
     (void)ordered_json(message).dump();
     (*row)["message"] = message;
   } catch (const ordered_json::exception&) {
-    (*row)["message_hex"] = HexBytes(message);
+    (*row)["message_hex"] = HexOf(message);
   }
 }
 
@@ -99,9 +79,9 @@ ordered_json EntryJson(const EntryView& e) {
                       {"ingest_time", Utc(e.ingest_time)},
                       {"origin", OriginJson(e.origin)},
                       {"content_type", e.content_type},
-                      {"content_sha256", Hex(e.content_sha256)},
-                      {"leaf_hash", Hex(e.leaf_hash)},
-                      {"chain_hash", Hex(e.chain_hash)}};
+                      {"content_sha256", HexOf(e.content_sha256)},
+                      {"leaf_hash", HexOf(e.leaf_hash)},
+                      {"chain_hash", HexOf(e.chain_hash)}};
   PutMessage(&row, e.message);
   return row;
 }
@@ -111,7 +91,7 @@ ordered_json DuplicateJson(const DuplicateView& d) {
           {"original_index", d.original_index},
           {"origin", OriginJson(d.origin)},
           {"ingest_time", Utc(d.ingest_time)},
-          {"message_sha256", Hex(d.message_sha256)}};
+          {"message_sha256", HexOf(d.message_sha256)}};
 }
 
 ordered_json RejectJson(const RejectView& r) {
@@ -147,7 +127,7 @@ int RunIngest(const std::string& data_dir, const std::string& file, uint64_t bat
                       {"file", file},
                       {"file_sha256", r.file_sha256},
                       {"ledger_size", stats.entries},
-                      {"root", Hex(stats.root)}};
+                      {"root", HexOf(stats.root)}};
   std::cout << out.dump() << "\n";
   return kExitOk;
 }
@@ -169,7 +149,7 @@ int RunVerify(const std::string& data_dir, bool quiet) {
                       {"rejects", report.rejects_checked},
                       {"duplicates", report.duplicates_checked},
                       {"state_records", report.state_records_checked},
-                      {"root", Hex(report.root)}};
+                      {"root", HexOf(report.root)}};
   if (!report.ok) {
     out["bad_index"] = report.bad_index ? ordered_json(*report.bad_index) : ordered_json(nullptr);
     out["problem"] = report.problem;
@@ -228,7 +208,7 @@ int RunStats(const std::string& data_dir) {
   ordered_json out = {
       {"entries", s.entries},       {"rejects", s.rejects},
       {"duplicates", s.duplicates}, {"messages", s.entries + s.rejects + s.duplicates},
-      {"root", Hex(s.root)},        {"chain_head", Hex(s.chain_head)}};
+      {"root", HexOf(s.root)},      {"chain_head", HexOf(s.chain_head)}};
   std::cout << out.dump() << "\n";
   return kExitOk;
 }

@@ -53,6 +53,12 @@ struct IntakeCounts {
   void Add(const Judgement& judgement);
 };
 
+// Lowercase hex of bytes (hashes in reports and logs).
+std::string HexOf(std::string_view bytes);
+inline std::string HexOf(const Hash256& h) {
+  return HexOf(std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
 // Called now and then by long operations: work done so far and the total (0 if unknown).
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
