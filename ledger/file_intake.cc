@@ -25,6 +25,7 @@ namespace {
 // so the cut only bounds memory.
 constexpr size_t kLineBytesMax = 16u << 20;
 constexpr std::string_view kCursorPrefix = "file:";
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr size_t kCursorValueBytes = 8 * 6;
 
 bool IsBlank(std::string_view line) {
@@ -210,6 +211,9 @@ void ReadAndPrepare(const NextLineFn& next, const std::function<uint64_t()>& off
         break;
       }
       ++line_number;
+      // A UTF-8 byte order mark opening the file marks the file's encoding; it is not part
+      // of the first message (RFC 8259 lets parsers ignore it).
+      if (line_number == 1 && std::string_view(line).starts_with(kUtf8Bom)) line.erase(0, kUtf8Bom.size());
       if (IsBlank(line)) {
         ++chunk.blank;
         continue;
