@@ -21,6 +21,7 @@ rocksdb::Options MakeRocksOptions(const LedgerOptions& o) {
   options.write_buffer_size = o.write_buffer_bytes;
   options.max_open_files = 512;
   options.keep_log_file_num = 4;
+  options.compression = rocksdb::kLZ4Compression;  // cheaper than snappy to write and read
   // Dedup lookups of new ids miss: a whole-key bloom filter in the memtable answers them
   // without walking the skip list.
   options.memtable_whole_key_filtering = true;
