@@ -23,9 +23,7 @@
 // with their bytes up to a bound, and the caller's thread replays them in order at the end.
 // Then the dedup, state and side-record checks run as in a single pass.
 //
-// Hashing goes through VerifySha256 (ledger/verify_sha256.h), one per thread: the SHA
-// extensions without per-hash overhead, two independent messages at a time where the loop
-// has two (the leaves of a pair of entries, two dedup records, a chain hash and a node).
+// Hashing goes through VerifySha256 (ledger/verify_sha256.h, OpenSSL), one per thread.
 //
 // Every scan is sequential and memory is bounded whatever the ledger's size: O(log n) per
 // job plus at most kStateBytesKept per chunk (the replay's indexes, like StateReplay's own
