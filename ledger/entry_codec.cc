@@ -161,31 +161,19 @@ Result<DuplicateView> DecodeDuplicate(std::string_view bytes) {
 }
 
 Result<EntryView> DecodeEntry(std::string_view bytes) {
-  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  if (!verifier.VerifyBuffer<fb::LedgerEntry>(nullptr)) {
-    return Status::Corruption("entry bytes are not a valid LedgerEntry flatbuffer");
-  }
+  EntryKeyFields fields;  // PeekEntry verifies the entry and its nested event
+  if (Status s = PeekEntry(bytes, &fields); !s.ok()) return s;
   const fb::LedgerEntry* e = flatbuffers::GetRoot<fb::LedgerEntry>(bytes.data());
+  const fb::Event* ev = e->event_nested_root();
+  if (ev->type() == nullptr) return Status::Corruption("entry's event lacks its type");
   EntryView v;
   v.ingest_time = e->ingest_time();
   v.origin = DecodeOrigin(e->origin());
   v.message = BytesOf(e->message());
   if (e->content_type()) v.content_type = e->content_type()->str();
-  if (e->content_sha256() == nullptr || e->content_sha256()->size() != v.content_sha256.size()) {
-    return Status::Corruption("entry has no 32-byte content hash");
-  }
-  std::memcpy(v.content_sha256.data(), e->content_sha256()->data(), v.content_sha256.size());
-  if (e->event() == nullptr) return Status::Corruption("entry has no event encoding");
-  flatbuffers::Verifier event_verifier(e->event()->data(), e->event()->size());
-  if (!event_verifier.VerifyBuffer<fb::Event>(nullptr)) {
-    return Status::Corruption("entry's event bytes are not a valid Event flatbuffer");
-  }
-  const fb::Event* ev = e->event_nested_root();
-  if (ev->id() == nullptr || ev->source() == nullptr || ev->type() == nullptr) {
-    return Status::Corruption("entry's event lacks id, source or type");
-  }
-  v.id = ev->id()->str();
-  v.source = ev->source()->str();
+  v.content_sha256 = fields.content_sha256;
+  v.id = std::string(fields.id);
+  v.source = std::string(fields.source);
   v.type = ev->type()->str();
   v.time = ev->time();
   return v;
