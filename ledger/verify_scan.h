@@ -18,6 +18,7 @@
 #include "ledger/ledger_format.h"
 #include "ledger/ledger_impl.h"
 #include "ledger/verify_sha256.h"
+#include "ledger/verify_side.h"
 
 namespace gpuledger::verify_internal {
 
@@ -273,14 +274,9 @@ class ChunkScanner {
   void AddDedupRecord(const EntryKeyFields& fields, uint64_t i) {
     chunk_->digest.Add(sha_.Of(dedup_.OfEntry(i, fields)));
   }
-  // Notes entry i for the state replay if it can make intake state: StateReplay::Apply acts
-  // on contract registrations, allocation grants, closed months and voids; capacity, usage
-  // and release events make none (keep this in step with it).
+  // Notes entry i for the state replay if it can make intake state.
   void NoteStateEntry(const EntryKeyFields& fields, uint64_t i, std::string_view bytes) {
-    if (fields.type == EventType::kUsageReported || fields.type == EventType::kCapacityReported ||
-        fields.type == EventType::kAllocationReleased) {
-      return;
-    }
+    if (!MakesIntakeState(fields.type)) return;
     EntryChunk::StateEntry& e = chunk_->state_entries.emplace_back();
     e.index = i;
     if (chunk_->state_bytes.size() + bytes.size() <= kStateBytesKept) {

@@ -60,6 +60,7 @@ bool StateReplay::Apply(uint64_t index, std::string_view bytes, std::string* pro
   const auto* entry =
       flatbuffers::GetRoot<fb::LedgerEntry>(bytes.data());  // verified by the caller
   const fb::Event* ev = entry->event_nested_root();
+  if (!MakesIntakeState(static_cast<EventType>(ev->data_type()))) return true;
   switch (ev->data_type()) {
     case fb::Payload::ContractRegistered: {
       const auto* d = ev->data_as_ContractRegistered();

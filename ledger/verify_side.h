@@ -17,6 +17,13 @@ namespace gpuledger {
 // fills report->problem (report->bad_index stays empty: no entry is bad) and returns false.
 bool VerifySideRecords(const Ledger::Impl& impl, char tag, uint64_t count, VerifyReport* report);
 
+// Whether an event of `type` can write intake state (ledger_format.h, 'S' records): the
+// one list StateReplay::Apply and verify's scans both go by.
+constexpr bool MakesIntakeState(EventType type) {
+  return type == EventType::kContractRegistered || type == EventType::kAllocationGranted ||
+         type == EventType::kPeriodClosed || type == EventType::kEventVoided;
+}
+
 // Rebuilds the intake state records from the entries, in index order, and compares them
 // with the stored ones. Memory: one record per contract, allocation, void and closed month
 // (not per event). Not thread-safe.
