@@ -34,9 +34,11 @@ Result<std::optional<std::string>> StateView::Get(std::string_view key) const {
   if (inflight_) {
     if (auto it = inflight_->staged.find(key); it != inflight_->staged.end()) return it->second;
   }
+  // Only state keys are cached: dedup keys (one lookup per message) build no string here.
   const bool cacheable = Cacheable(key);
-  std::string key_string(key);
+  std::string key_string;
   if (cacheable) {
+    key_string.assign(key);
     if (auto it = cache_.find(key_string); it != cache_.end()) return it->second;
   }
   std::string value;
