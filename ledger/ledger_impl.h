@@ -92,6 +92,8 @@ struct Ledger::Impl {
   // Undoes what the voided event made live (contract, allocation, closed month) and marks
   // it voided by entry `void_index`.
   Status ApplyVoid(const DedupValue& target, uint64_t void_index);
+  // The stored leaf and chain hashes of entry `index` (either pointer may be null).
+  Status ReadHashes(uint64_t index, Hash256* leaf, Hash256* chain) const;
   Result<Hash256> ReadLeaf(uint64_t index) const;
   Result<Hash256> ReadNode(uint8_t level, uint64_t index) const;
 };
