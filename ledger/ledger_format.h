@@ -58,8 +58,7 @@ static_assert(kFormatVersion == 1, "a format change needs a migration and a doc 
 
 // Limits (a limit on everything).
 inline constexpr size_t kMessageBytesMax = 1 << 20;  // one event record
-inline constexpr size_t kKeyStringBytesMax = 4096;   // an id or source inside a key
-inline constexpr uint8_t kNodeLevelMax = 63;
+// Ids and sources inside keys are bounded by the message limit; node levels by the u64 size.
 static_assert(kMessageBytesMax <= (1u << 24));
 
 // DedupValue: u64 entry index || content sha256 (32) || u8 EventType || str key, where key
