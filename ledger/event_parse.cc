@@ -205,6 +205,19 @@ std::optional<CheckFailure> EventParser::ParseEnvelope(std::string_view message,
   return std::nullopt;
 }
 
+// A topic's binding lists sources exactly, or "<prefix>/*" for every source under the
+// prefix (e.g. "csp/*"), or "*" for any source (docs/kafka.md).
+bool SourceIsBound(const std::vector<std::string>& bound, std::string_view source) {
+  for (const std::string& b : bound) {
+    if (b == source || b == "*") return true;
+    if (b.size() >= 2 && b.ends_with("/*") && source.size() > b.size() - 1 &&
+        source.starts_with(std::string_view(b).substr(0, b.size() - 1))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::optional<CheckFailure> EventParser::CheckType(const Envelope& env, EventType* type,
                                                    const std::vector<std::string>* bound) const {
   std::string_view t = env.type;
@@ -242,7 +255,7 @@ std::optional<CheckFailure> EventParser::CheckType(const Envelope& env, EventTyp
     return Fail(reason::kUnauthorizedSource,
                 "source " + Quote(env.source) + " may not send " + std::string(name));
   }
-  if (bound != nullptr && std::find(bound->begin(), bound->end(), env.source) == bound->end()) {
+  if (bound != nullptr && !SourceIsBound(*bound, env.source)) {
     return Fail(reason::kUnauthorizedSource,
                 "source " + Quote(env.source) + " is not bound to this topic");
   }

@@ -70,6 +70,9 @@ struct Envelope {
 };
 
 // A failed check: the reason code and plain words.
+// True if `source` may send on a topic bound to `bound` (exact names, "<prefix>/*", "*").
+bool SourceIsBound(const std::vector<std::string>& bound, std::string_view source);
+
 struct CheckFailure {
   std::string_view reason;
   std::string detail;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "gpuledger/cloudevents_kafka.h"
 #include "ledger/ledger_format.h"
 #include "ledger/ledger_impl.h"
 
@@ -234,7 +235,8 @@ Ledger::~Ledger() {
 Result<Judgement> Ledger::Submit(std::string_view message, const Origin& origin,
                                  const std::vector<std::string>* bound_sources) {
   if (impl_->options.read_only) return Status::InvalidArgument("ledger is open read-only");
-  PrepareMessage(impl_->prepare, message, origin, impl_->Now(), bound_sources, &impl_->scratch);
+  PrepareMessage(impl_->prepare, message, origin, impl_->Now(), bound_sources,
+                 kStructuredContentType, &impl_->scratch);
   return impl_->Submit(message, origin, impl_->scratch);
 }
 

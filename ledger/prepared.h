@@ -35,6 +35,6 @@ struct PrepareContext {
 // `ingest_time`.
 void PrepareMessage(PrepareContext& context, std::string_view message, const Origin& origin,
                     int64_t ingest_time, const std::vector<std::string>* bound_sources,
-                    Prepared* out);
+                    std::string_view content_type, Prepared* out);
 
 }  // namespace gpuledger

@@ -9,13 +9,9 @@
 
 namespace gpuledger {
 
-namespace {
-constexpr std::string_view kStructuredContentType = "application/cloudevents+json";
-}  // namespace
-
 void PrepareMessage(PrepareContext& cx, std::string_view message, const Origin& origin,
                     int64_t ingest_time, const std::vector<std::string>* bound_sources,
-                    Prepared* out) {
+                    std::string_view content_type, Prepared* out) {
   out->envelope = Envelope{};
   out->envelope_failure = cx.parser.ParseEnvelope(message, &out->envelope, &out->content);
   out->failure.reset();
@@ -26,7 +22,7 @@ void PrepareMessage(PrepareContext& cx, std::string_view message, const Origin& 
   out->failure = cx.parser.ParseData(out->envelope, out->type, &out->data);
   if (out->failure) return;
   std::string_view event = cx.event_encoder.Encode(out->envelope, out->type, out->data);
-  EntryFields fields{ingest_time, &origin, out->content, message, kStructuredContentType};
+  EntryFields fields{ingest_time, &origin, out->content, message, content_type};
   out->entry_bytes = cx.entry_encoder.EncodeEntry(fields, event);
   out->leaf = LeafHash(cx.sha, out->entry_bytes);
 }
@@ -44,11 +40,18 @@ Preparer::Preparer(std::function<int64_t()> now_seconds) : impl_(std::make_uniqu
 Preparer::~Preparer() = default;
 
 PreparedPtr Preparer::Prepare(std::string_view message, const Origin& origin,
-                              const std::vector<std::string>* bound_sources) {
+                              const std::vector<std::string>* bound_sources,
+                              std::string_view content_type) {
   PreparedPtr p(new Prepared());
   int64_t now =
       impl_->now_seconds ? impl_->now_seconds() : static_cast<int64_t>(std::time(nullptr));
-  PrepareMessage(impl_->context, message, origin, now, bound_sources, p.get());
+  PrepareMessage(impl_->context, message, origin, now, bound_sources, content_type, p.get());
+  return p;
+}
+
+PreparedPtr Preparer::Reject(std::string_view reason_code, std::string detail) {
+  PreparedPtr p(new Prepared());
+  p->envelope_failure = CheckFailure{reason_code, std::move(detail)};
   return p;
 }
 

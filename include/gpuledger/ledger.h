@@ -101,8 +101,14 @@ class Preparer {
   Preparer& operator=(const Preparer&) = delete;
   // `bound_sources` (Kafka): the sources the message's topic admits; nullptr for files.
   // The message bytes are not kept: pass the same bytes and origin to Submit.
+  // `content_type` is recorded in the entry: how the event arrived (cloudevents_kafka.h).
   PreparedPtr Prepare(std::string_view message, const Origin& origin,
-                      const std::vector<std::string>* bound_sources);
+                      const std::vector<std::string>* bound_sources,
+                      std::string_view content_type = "application/cloudevents+json");
+  // A message that is rejected before it can be judged (e.g. a Kafka record that is not an
+  // event at all): Submit keeps it as a reject record with this reason code (a reason::
+  // constant) and detail.
+  PreparedPtr Reject(std::string_view reason_code, std::string detail);
 
  private:
   struct Impl;

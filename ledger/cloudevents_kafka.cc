@@ -1,0 +1,2 @@
+// Placeholder until the binding lands (issue 3).
+#include "gpuledger/cloudevents_kafka.h"
