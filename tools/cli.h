@@ -2,14 +2,37 @@
 // Exit status (spec section 8): 0 success, 1 verification failed or bad input, 2 usage error.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "gpuledger/kafka_ingest.h"
+#include "gpuledger/ledger.h"
 
 namespace gpuledger::cli {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
+
+// Prints what went wrong in plain words on stderr; returns kExitFailed.
+int Failure(const Status& status);
+[[nodiscard]] Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& dir, bool read_only);
+
+// A subcommand registered by one of the cli_*.cc files: runs if it was parsed.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+// The final report of `serve` (and the demo), as stable JSON.
+nlohmann::ordered_json ServeStatsJson(const ServeStats& stats);
+
+void AddKafkaCommands(CLI::App& app, std::vector<Command>* commands);  // serve, produce
+void AddDemoCommands(CLI::App& app, std::vector<Command>* commands);   // simulate, demo
 
 int RunIngest(const std::string& data_dir, const std::string& file, uint64_t batch_messages_max,
               bool quiet);

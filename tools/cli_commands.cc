@@ -11,6 +11,19 @@
 #include "tools/cli.h"
 
 namespace gpuledger::cli {
+
+int Failure(const Status& status) {
+  std::cerr << "gpuledger: " << status.ToString() << "\n";
+  return kExitFailed;
+}
+
+Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& dir, bool read_only) {
+  LedgerOptions options;
+  options.read_only = read_only;
+  options.create_if_missing = !read_only;
+  return Ledger::Open(dir, options);
+}
+
 namespace {
 
 using nlohmann::ordered_json;
@@ -23,19 +36,6 @@ std::string Utc(int64_t unix_seconds) {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                      hms.hours().count(), hms.minutes().count(), hms.seconds().count());
-}
-
-// Prints `what` went wrong in plain words and returns the exit status for it.
-int Failure(const Status& status) {
-  std::cerr << "gpuledger: " << status.ToString() << "\n";
-  return kExitFailed;
-}
-
-Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& dir, bool read_only) {
-  LedgerOptions options;
-  options.read_only = read_only;
-  options.create_if_missing = !read_only;
-  return Ledger::Open(dir, options);
 }
 
 // Prints progress to stderr at most once a second.

@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   CLI::App* stats = app.add_subcommand("stats", "print the ledger's counts, root and chain head");
   stats->add_option("--data", data_dir, "ledger directory")->required();
 
+  std::vector<Command> commands;
+  AddKafkaCommands(app, &commands);
+  AddDemoCommands(app, &commands);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -59,5 +63,8 @@ int main(int argc, char** argv) {
     return RunShow(data_dir, index, reject);
   }
   if (stats->parsed()) return RunStats(data_dir);
+  for (const Command& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
   return kExitUsage;
 }

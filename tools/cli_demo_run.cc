@@ -1,0 +1,262 @@
+// `gpuledger demo`: the README's main job. Needs no broker: librdkafka's built-in mock
+// cluster (rdkafka_mock.h) stands in for Kafka. A simulated month of the ministry's and a
+// few CSPs' events is produced in all three CloudEvents modes, ingested by Serve in three
+// runs (ministry first, then the CSPs with injected fetch errors, then the month's close),
+// verified, and summarised as one JSON object.
+#include <fmt/core.h>
+#include <librdkafka/rdkafka.h>
+// rdkafka_mock.h must come after rdkafka.h.
+#include <librdkafka/rdkafka_mock.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <vector>
+
+#include "consumers/rdkafka_handles.h"
+#include "gpuledger/kafka_ingest.h"
+#include "gpuledger/kafka_produce.h"
+#include "gpuledger/simulate.h"
+#include "tools/cli.h"
+
+namespace gpuledger::cli {
+
+Result<SimulateSummary> SimulateToFiles(const SimulateOptions& options, const std::string& dir,
+                                        std::map<std::string, std::string>* files);
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+constexpr std::string_view kMinistryTopic = "gpu-events.ministry";
+constexpr int kPartitionsPerTopic = 3;
+constexpr int16_t kFetchApiKey = 1;  // Kafka protocol ApiKey of Fetch (not in the public headers)
+
+// The mock cluster lives as long as the handle that made it.
+struct MockKafka {
+  kafka::KafkaPtr owner;
+  rd_kafka_mock_cluster_t* cluster = nullptr;
+  std::string bootstrap;
+};
+
+Result<MockKafka> StartMock() {
+  kafka::ConfPtr conf(rd_kafka_conf_new());
+  if (Status s = kafka::SetProperties(conf.get(), {{"test.mock.num.brokers", "3"},
+                                                   {"log_level", "3"}});
+      !s.ok()) {
+    return s;
+  }
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err);
+  if (rk == nullptr) return Status::IOError(std::string("mock Kafka: ") + err);
+  conf.release();
+  MockKafka mock;
+  mock.owner.reset(rk);
+  mock.cluster = rd_kafka_handle_mock_cluster(rk);
+  if (mock.cluster == nullptr) return Status::IOError("librdkafka made no mock cluster");
+  mock.bootstrap = rd_kafka_mock_cluster_bootstraps(mock.cluster);
+  return mock;
+}
+
+std::string SourceOfTopic(const std::string& topic) {
+  std::string id = topic.substr(topic.find('.') + 1);
+  return id == "ministry" ? id : "csp/" + id;
+}
+
+struct Demo {
+  std::string data_dir;
+  bool quiet = false;
+  MockKafka mock;
+  KafkaIngestConfig config;
+  std::unique_ptr<Ledger> ledger;
+  ordered_json phases = ordered_json::array();
+  IntakeCounts totals;
+
+  void Say(const std::string& line) const {
+    if (!quiet) std::cerr << "demo: " << line << "\n";
+  }
+
+  Status Produce(const std::string& topic, const std::string& path, KafkaMode mode,
+                 int32_t partition = -1) {
+    ProduceOptions options;
+    options.brokers = mock.bootstrap;
+    options.topic = topic;
+    options.mode = mode;
+    options.partition = partition;
+    auto report = ProduceFile(path, options);
+    if (!report.ok()) return report.status();
+    Say(fmt::format("produced {} events to {}{} in {} mode", report->delivered, topic,
+                    partition < 0 ? "" : fmt::format("[{}]", partition), KafkaModeName(mode)));
+    return Status::Ok();
+  }
+
+  Status Ingest(const std::string& phase) {
+    ServeOptions options;
+    options.drain = true;
+    if (!quiet) options.log = [](std::string_view l) { std::cerr << "demo: serve: " << l << "\n"; };
+    auto stats = Serve(*ledger, config, options);
+    if (!stats.ok()) return stats.status();
+    const ServeStats& s = stats.value();
+    Say(fmt::format("{}: {} accepted, {} duplicate, {} rejected; ledger {} entries", phase,
+                    s.counts.accepted, s.counts.duplicate, s.counts.rejected, s.ledger_size));
+    totals.accepted += s.counts.accepted;
+    totals.duplicate += s.counts.duplicate;
+    totals.rejected += s.counts.rejected;
+    for (const auto& [r, n] : s.counts.rejected_by_reason) totals.rejected_by_reason[r] += n;
+    ordered_json row = ServeStatsJson(s);
+    phases.push_back({{"phase", phase}, {"serve", row}});
+    return Status::Ok();
+  }
+};
+
+// Spreads a CSP's events over the topic's partitions in runs of kRunLines (the mock
+// cluster keeps only a few MB per partition; a month of one CSP is more). Their order
+// across partitions does not change any outcome: CSP events depend only on the
+// ministry's, which are ingested first.
+Result<std::vector<std::string>> SplitForPartitions(const std::string& path) {
+  constexpr size_t kRunLines = 500;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot read " + path);
+  std::vector<std::string> paths;
+  std::vector<std::ofstream> outs;
+  for (int p = 0; p < kPartitionsPerTopic; ++p) {
+    paths.push_back(path + ".p" + std::to_string(p));
+    outs.emplace_back(paths.back(), std::ios::binary | std::ios::trunc);
+  }
+  std::string line;
+  for (size_t n = 0; std::getline(in, line); ++n) {
+    outs[(n / kRunLines) % kPartitionsPerTopic] << line << '\n';
+  }
+  for (auto& o : outs) {
+    o.close();
+    if (!o) return Status::IOError("cannot write " + path + ".p*");
+  }
+  return paths;
+}
+
+std::string CloseEvent(const std::string& month) {
+  return fmt::format(
+      R"({{"specversion":"1.0","id":"ministry-close-{0}","source":"ministry",)"
+      R"("type":"io.gpuledger.period.closed.v1","time":"{1}","datacontenttype":"application/json",)"
+      R"("data":{{"month":"{0}"}}}})",
+      month, "2026-05-01T00:00:00Z");
+}
+
+Status RunPhases(Demo& d, const std::map<std::string, std::string>& files,
+                 const std::string& month) {
+  for (const auto& [topic, path] : files) {
+    rd_kafka_mock_topic_create(d.mock.cluster, topic.c_str(), kPartitionsPerTopic, 1);
+    d.config.topics.push_back({topic, {SourceOfTopic(topic)}});
+  }
+  // The mock cluster's group coordinator waits out a departed member's session before it
+  // rebalances; a short session keeps the three runs quick. librdkafka's own log stays
+  // quiet about the errors the demo injects on purpose.
+  d.config.properties = {{"bootstrap.servers", d.mock.bootstrap},
+                         {"group.id", "gpuledger-demo"},
+                         {"session.timeout.ms", "6000"},
+                         {"heartbeat.interval.ms", "1000"},
+                         {"log_level", "2"}};
+  auto parsed = ParseKafkaConfig(R"({"kafka":{"bootstrap.servers":"x"},"topics":{"t":["s"]}})");
+  if (!parsed.ok()) return parsed.status();
+  for (const auto& [k, v] : parsed->properties) d.config.properties.try_emplace(k, v);
+
+  // Phase 1: the ministry's contracts and allocations, which the CSPs' events refer to.
+  if (Status s = d.Produce(std::string(kMinistryTopic), files.at(std::string(kMinistryTopic)),
+                           KafkaMode::kStructured);
+      !s.ok())
+    return s;
+  if (Status s = d.Ingest("ministry"); !s.ok()) return s;
+  // Phase 2: the CSPs, one mode each, while the mock cluster fails some fetches.
+  const KafkaMode modes[] = {KafkaMode::kStructured, KafkaMode::kBinaryJson,
+                             KafkaMode::kBinaryFlatBuffers};
+  size_t i = 0;
+  for (const auto& [topic, path] : files) {
+    if (topic == kMinistryTopic) continue;
+    KafkaMode mode = modes[i++ % 3];
+    auto parts = SplitForPartitions(path);
+    if (!parts.ok()) return parts.status();
+    for (size_t p = 0; p < parts->size(); ++p) {
+      Status s = d.Produce(topic, parts.value()[p], mode, static_cast<int32_t>(p));
+      if (!s.ok()) return s;
+    }
+  }
+  rd_kafka_mock_push_request_errors(d.mock.cluster, kFetchApiKey, 4,
+                                    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                                    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                    RD_KAFKA_RESP_ERR__TRANSPORT);
+  if (Status s = d.Ingest("csps"); !s.ok()) return s;
+  // Phase 3: the ministry closes the month.
+  std::string close_path = (fs::path(d.data_dir).parent_path() / "close.jsonl").string();
+  std::ofstream(close_path, std::ios::binary | std::ios::trunc) << CloseEvent(month) << "\n";
+  if (Status s = d.Produce(std::string(kMinistryTopic), close_path, KafkaMode::kStructured);
+      !s.ok())
+    return s;
+  return d.Ingest("close");
+}
+
+}  // namespace
+
+int RunDemo(const std::string& data_dir_in, uint64_t seed, uint32_t scale, bool quiet) {
+  auto started = std::chrono::steady_clock::now();
+  Demo d;
+  d.quiet = quiet;
+  fs::path root = data_dir_in.empty()
+                      ? fs::temp_directory_path() / fmt::format("gpuledger-demo-{}", ::getpid())
+                      : fs::path(data_dir_in);
+  std::error_code ec;
+  if (fs::exists(root, ec) && !fs::is_empty(root, ec)) {
+    return Failure(Status::InvalidArgument(root.string() + " is not empty"));
+  }
+  fs::create_directories(root / "input", ec);
+  if (ec) return Failure(Status::IOError("cannot create " + root.string()));
+  d.data_dir = (root / "ledger").string();
+  SimulateOptions sim;
+  sim.seed = seed;
+  sim.scale = scale;
+  sim.with_faults = true;
+  sim.close_month = false;  // phase 3 closes it, after every CSP report is in
+  std::map<std::string, std::string> files;
+  auto expected = SimulateToFiles(sim, (root / "input").string(), &files);
+  if (!expected.ok()) return Failure(expected.status());
+  d.Say(fmt::format("simulated {} events of {} for {} CSPs in {}", expected->events, sim.month,
+                    sim.csps, (root / "input").string()));
+  auto mock = StartMock();
+  if (!mock.ok()) return Failure(mock.status());
+  d.mock = std::move(mock.value());
+  d.Say("mock Kafka cluster (3 brokers) at " + d.mock.bootstrap);
+  auto ledger = OpenLedger(d.data_dir, false);
+  if (!ledger.ok()) return Failure(ledger.status());
+  d.ledger = std::move(ledger.value());
+  if (Status s = RunPhases(d, files, sim.month); !s.ok()) return Failure(s);
+  VerifyReport verify;
+  Status verified = d.ledger->Verify(&verify, nullptr);
+  LedgerStats stats = d.ledger->stats();
+  bool as_expected = d.totals.accepted == expected->expected_accepted + 1 &&
+                     d.totals.duplicate == expected->expected_duplicate &&
+                     d.totals.rejected == expected->expected_rejected;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started).count();
+  ordered_json out = {
+      {"data", d.data_dir},
+      {"simulated_events", expected->events + 1},
+      {"accepted", d.totals.accepted},
+      {"duplicate", d.totals.duplicate},
+      {"rejected", d.totals.rejected},
+      {"rejected_by_reason", d.totals.rejected_by_reason},
+      {"expected", {{"accepted", expected->expected_accepted + 1},
+                    {"duplicate", expected->expected_duplicate},
+                    {"rejected", expected->expected_rejected}}},
+      {"as_expected", as_expected},
+      {"ledger", {{"entries", stats.entries}, {"rejects", stats.rejects},
+                  {"duplicates", stats.duplicates}, {"root", HexOf(stats.root)}}},
+      {"verify", verified.ok() && verify.ok ? "ok" : "FAILED: " + verify.problem},
+      {"phases", d.phases},
+      {"elapsed_ms", ms}};
+  std::cout << out.dump(2) << "\n";
+  return as_expected && verified.ok() && verify.ok ? kExitOk : kExitFailed;
+}
+
+}  // namespace gpuledger::cli
