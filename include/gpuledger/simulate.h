@@ -15,7 +15,7 @@ namespace gpuledger {
 struct SimulateOptions {
   uint64_t seed = 1;
   uint32_t scale = 1;              // multiplies CSPs' contracts and allocations
-  std::string month = "2026-04";   // "YYYY-MM": the month simulated (UTC days)
+  std::string month = "2026-04";   // "YYYY-MM": the KST settlement month simulated
   uint32_t csps = 3;               // CSPs (kt-cloud, naver-cloud, nhn-cloud, then csp-N)
   uint32_t capacity_interval_seconds = 600;
   uint32_t days = 0;               // 0: the whole month; else only the first `days` days
