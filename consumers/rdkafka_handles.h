@@ -35,6 +35,10 @@ struct EventDeleter {
 struct TopicDeleter {
   void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
 };
+// Headers are owned by the caller until rd_kafka_producev() succeeds; then release().
+struct HeadersDeleter {
+  void operator()(rd_kafka_headers_t* h) const { rd_kafka_headers_destroy(h); }
+};
 
 using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
@@ -44,6 +48,7 @@ using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
 using EventPtr = std::unique_ptr<rd_kafka_event_t, EventDeleter>;
 using TopicPtr = std::unique_ptr<rd_kafka_topic_t, TopicDeleter>;
+using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, HeadersDeleter>;
 
 // Sets every property on `conf`; InvalidArgument names the first one librdkafka refuses.
 [[nodiscard]] inline Status SetProperties(rd_kafka_conf_t* conf,

@@ -94,7 +94,7 @@ int RunProduce(const ProduceArgs& args) {
   }
   if (!args.quiet) {
     options.progress = [](uint64_t done, uint64_t) {
-      std::cerr << "produce: " << done << " lines sent\n";
+      std::cerr << "produce: " << done << " lines read\n";
     };
   }
   auto report = ProduceFile(args.file, options);

@@ -37,8 +37,17 @@ struct ProduceReport {
   std::string first_error;  // the first delivery error, in plain words
 };
 
-// Produces every non-blank line of `path` ("-" is standard input) as one record.
-// OK only if every record was delivered.
+// Produces every non-blank line of `path` ("-" is standard input) as one record, keyed by
+// the event's top-level source unless options.partition >= 0 (then no key). A UTF-8 byte
+// order mark opening the file is dropped, as file intake does; a line longer than 16 MiB is
+// not sent and counts as failed. message.timeout.ms defaults to 30000 (so an unreachable
+// cluster fails records instead of hanging); enable.idempotence=false is refused.
+// OK only if every record was delivered (then failed == 0 and delivered == lines).
+// Otherwise: InvalidArgument for bad options or a property librdkafka refuses, IOError if
+// the file cannot be opened (nothing sent either way); else, after the flush, IOError when
+// a record failed or the file could not be read to its end, whose message carries the
+// report: "<failed> of <lines> records not delivered (delivered D, failed F, blank B,
+// sent_structured S); first error: <first_error>".
 [[nodiscard]] Result<ProduceReport> ProduceFile(const std::string& path,
                                                 const ProduceOptions& options);
 
