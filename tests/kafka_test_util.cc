@@ -1,0 +1,168 @@
+#include "tests/kafka_test_util.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+
+#include "tests/event_gen.h"
+#include "tests/test_util.h"
+
+namespace gpuledger::testing {
+
+MockCluster::MockCluster(int brokers) {
+  kafka::ConfPtr conf(rd_kafka_conf_new());
+  EXPECT_TRUE(kafka::SetProperties(conf.get(), {{"test.mock.num.brokers", std::to_string(brokers)},
+                                                {"log_level", "2"}})
+                  .ok());
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err);
+  EXPECT_NE(rk, nullptr) << err;
+  if (rk == nullptr) return;
+  conf.release();
+  owner_.reset(rk);
+  cluster_ = rd_kafka_handle_mock_cluster(rk);
+  bootstrap_ = rd_kafka_mock_cluster_bootstraps(cluster_);
+}
+
+void MockCluster::CreateTopic(const std::string& topic, int partitions) {
+  ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, 1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+std::string RealBrokers() {
+  const char* b = std::getenv("GPULEDGER_KAFKA_BROKERS");
+  EXPECT_NE(b, nullptr) << "GPULEDGER_KAFKA_BROKERS is not set: run under CTest, whose "
+                           "fixture starts the real broker (ops/kafka-broker.sh)";
+  return b ? b : "";
+}
+
+namespace {
+
+kafka::KafkaPtr AdminClient(const std::string& brokers) {
+  kafka::ConfPtr conf(rd_kafka_conf_new());
+  EXPECT_TRUE(kafka::SetProperties(conf.get(), {{"bootstrap.servers", brokers}}).ok());
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err);
+  EXPECT_NE(rk, nullptr) << err;
+  if (rk) conf.release();
+  return kafka::KafkaPtr(rk);
+}
+
+// Waits for the admin result event of `queue` and checks every topic result.
+void ExpectAdminOk(rd_kafka_queue_t* queue, bool partitions) {
+  kafka::EventPtr ev(rd_kafka_queue_poll(queue, 60000));
+  ASSERT_NE(ev, nullptr) << "no admin result within 60 s";
+  ASSERT_EQ(rd_kafka_event_error(ev.get()), RD_KAFKA_RESP_ERR_NO_ERROR)
+      << rd_kafka_event_error_string(ev.get());
+  size_t n = 0;
+  const rd_kafka_topic_result_t** results =
+      partitions ? rd_kafka_CreatePartitions_result_topics(
+                       rd_kafka_event_CreatePartitions_result(ev.get()), &n)
+                 : rd_kafka_CreateTopics_result_topics(
+                       rd_kafka_event_CreateTopics_result(ev.get()), &n);
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(rd_kafka_topic_result_error(results[i]), RD_KAFKA_RESP_ERR_NO_ERROR)
+        << rd_kafka_topic_result_error_string(results[i]);
+  }
+}
+
+}  // namespace
+
+void CreateRealTopic(const std::string& brokers, const std::string& topic, int partitions) {
+  kafka::KafkaPtr rk = AdminClient(brokers);
+  ASSERT_NE(rk, nullptr);
+  char err[512];
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
+  ASSERT_NE(nt, nullptr) << err;
+  kafka::QueuePtr q(rd_kafka_queue_new(rk.get()));
+  rd_kafka_CreateTopics(rk.get(), &nt, 1, nullptr, q.get());
+  ExpectAdminOk(q.get(), false);
+  rd_kafka_NewTopic_destroy(nt);
+}
+
+void AddRealPartitions(const std::string& brokers, const std::string& topic, int total) {
+  kafka::KafkaPtr rk = AdminClient(brokers);
+  ASSERT_NE(rk, nullptr);
+  char err[512];
+  rd_kafka_NewPartitions_t* np = rd_kafka_NewPartitions_new(topic.c_str(), total, err, sizeof err);
+  ASSERT_NE(np, nullptr) << err;
+  kafka::QueuePtr q(rd_kafka_queue_new(rk.get()));
+  rd_kafka_CreatePartitions(rk.get(), &np, 1, nullptr, q.get());
+  ExpectAdminOk(q.get(), true);
+  rd_kafka_NewPartitions_destroy(np);
+}
+
+std::string UniqueTopic(const std::string& stem) {
+  static std::atomic<int> n{0};
+  return stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+}
+
+void ProduceLines(const std::string& brokers, const std::string& topic,
+                  const std::vector<std::string>& lines, KafkaMode mode, int32_t partition) {
+  TempDir dir;
+  std::string body;
+  for (const std::string& l : lines) body += l + "\n";
+  WriteFile(dir.Sub("in.jsonl"), body);
+  ProduceOptions options;
+  options.brokers = brokers;
+  options.topic = topic;
+  options.mode = mode;
+  options.partition = partition;
+  options.properties["log_level"] = "2";
+  auto report = ProduceFile(dir.Sub("in.jsonl"), options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->delivered, lines.size());
+}
+
+KafkaIngestConfig TestConfig(const std::string& brokers, const std::vector<TopicBinding>& topics,
+                             const std::string& group) {
+  auto parsed = ParseKafkaConfig(R"({"kafka":{"bootstrap.servers":"x"},"topics":{"t":["s"]}})");
+  EXPECT_TRUE(parsed.ok());
+  KafkaIngestConfig config = parsed.value();
+  config.properties["bootstrap.servers"] = brokers;
+  config.properties["group.id"] = group;
+  config.properties["log_level"] = "2";
+  config.properties["topic.metadata.refresh.interval.ms"] = "1000";
+  config.topics = topics;
+  config.batch_messages_max = 500;
+  config.batch_linger_ms = 50;
+  return config;
+}
+
+ServeStats Drain(Ledger& ledger, const KafkaIngestConfig& config) {
+  ServeOptions options;
+  options.drain = true;
+  auto stats = Serve(ledger, config, options);
+  EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+  return stats.ok() ? stats.value() : ServeStats{};
+}
+
+std::vector<std::string> SplitLines(const std::string& jsonl) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < jsonl.size()) {
+    size_t nl = jsonl.find('\n', pos);
+    if (nl == std::string::npos) nl = jsonl.size();
+    std::string line = jsonl.substr(pos, nl - pos);
+    if (line.find_first_not_of(" \t\r") != std::string::npos) out.push_back(line);
+    pos = nl + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> AcceptedLines(uint64_t lines, uint64_t seed) {
+  GenSummary summary;
+  std::string jsonl = GenerateJsonl(lines, seed, &summary);
+  std::vector<std::string> out;
+  size_t pos = 0;
+  for (GenOutcome outcome : summary.outcomes) {
+    size_t nl = jsonl.find('\n', pos);
+    if (outcome == GenOutcome::kAccepted) out.push_back(jsonl.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+}  // namespace gpuledger::testing
