@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git openssl
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler libssl-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev
-  librdkafka-dev
+  librdkafka-dev libjemalloc-dev
   # The Kafka tests: a real broker from Maven Central's jars (ops/kafka-broker.sh), kcat, and
   # python3 -m venv for confluent-kafka.
   kcat maven python3-venv
