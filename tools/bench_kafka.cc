@@ -45,7 +45,8 @@ struct Input {
 
 // Simulated CSP streams (capacity reports with GPU lists, usage), spread over partitions in
 // runs of 1000; enough whole months to reach `events`.
-Input MakeInput(const std::string& dir, uint64_t events, int partitions) {
+Input MakeInput(const std::string& dir, uint64_t events, int partitions,
+                uint32_t capacity_interval_seconds) {
   Input in;
   in.ministry = dir + "/ministry.jsonl";
   std::ofstream ministry(in.ministry, std::ios::binary);
@@ -56,7 +57,7 @@ Input MakeInput(const std::string& dir, uint64_t events, int partitions) {
   }
   SimulateOptions sim;
   sim.csps = 4;
-  sim.capacity_interval_seconds = 300;
+  sim.capacity_interval_seconds = capacity_interval_seconds;
   sim.close_month = false;
   sim.scale = 1;
   while (true) {
@@ -136,15 +137,19 @@ int main(int argc, char** argv) {
   uint64_t events = 200000;
   int partitions = 4;
   size_t batch = 5000;
+  uint32_t capacity_interval_seconds = 300;
   app.add_option("--brokers", brokers, "bootstrap servers of a real broker")->required();
   app.add_option("--events", events, "CSP events in the topic")->check(CLI::Range(1000, 20000000));
   app.add_option("--partitions", partitions, "partitions of the topic")->check(CLI::Range(1, 64));
   app.add_option("--batch", batch, "records per durable batch")->check(CLI::Range(1, 1000000));
+  app.add_option("--capacity-interval-seconds", capacity_interval_seconds,
+                 "seconds between simulated capacity reports (fewer: smaller average events)")
+      ->check(CLI::Range(60, 3600));
   CLI11_PARSE(app, argc, argv);
 
   fs::path dir = fs::temp_directory_path() / fmt::format("gpuledger-bench-kafka-{}", getpid());
   fs::create_directories(dir);
-  Input in = MakeInput(dir.string(), events, partitions);
+  Input in = MakeInput(dir.string(), events, partitions, capacity_interval_seconds);
   const std::string topic = fmt::format("bench-{}", getpid());
   CreateTopic(brokers, topic, partitions);
   for (int p = 0; p < partitions; ++p) {
