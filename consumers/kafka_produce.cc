@@ -15,22 +15,16 @@
 #include <string_view>
 
 #include "consumers/rdkafka_handles.h"
+#include "gpuledger/json_lines.h"
 
 namespace gpuledger {
 namespace {
 
-// File intake's bound. A longer line is refused (counted failed), not cut short and sent.
-constexpr size_t kLineBytesMax = 16u << 20;
-constexpr size_t kReadBufferBytes = 1u << 20;
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr uint64_t kProgressEveryLines = 10000;
 constexpr int kPollWaitMs = 100;
 // Bounds how long an unreachable cluster can hold a record; properties may override it.
 constexpr const char* kDefaultMessageTimeoutMs = "30000";
-
-bool IsBlank(std::string_view line) {
-  return line.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
-}
 
 struct FileCloser {
   void operator()(std::FILE* f) const {
@@ -38,47 +32,6 @@ struct FileCloser {
   }
 };
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
-
-// Reads lines from a FILE*, keeping at most kLineBytesMax bytes of each. Not thread-safe.
-class LineReader {
- public:
-  explicit LineReader(std::FILE* f) : f_(f), buffer_(kReadBufferBytes, '\0') {}
-
-  // False at end of input (or on a read error: see failed()). *line excludes the '\n' and a
-  // '\r' before it; *overlong says that the line was cut at kLineBytesMax.
-  bool Next(std::string* line, bool* overlong) {
-    line->clear();
-    *overlong = false;
-    bool any = false;
-    while (true) {
-      if (pos_ == len_) {
-        len_ = std::fread(buffer_.data(), 1, buffer_.size(), f_);
-        pos_ = 0;
-        if (len_ == 0) break;
-      }
-      any = true;
-      const char* start = buffer_.data() + pos_;
-      const void* nl = std::memchr(start, '\n', len_ - pos_);
-      size_t take = nl ? static_cast<const char*>(nl) - start : len_ - pos_;
-      size_t room = kLineBytesMax - line->size();
-      if (take > room) *overlong = true;
-      line->append(start, std::min(take, room));
-      pos_ += take;
-      if (nl) {
-        ++pos_;
-        break;
-      }
-    }
-    if (!*overlong && !line->empty() && line->back() == '\r') line->pop_back();
-    return any;
-  }
-  bool failed() const { return std::ferror(f_) != 0; }
-
- private:
-  std::FILE* f_;
-  std::string buffer_;
-  size_t pos_ = 0, len_ = 0;
-};
 
 size_t SkipSpace(std::string_view s, size_t i) {
   while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
@@ -341,7 +294,8 @@ Result<FilePtr> OpenInput(const std::string& path) {
 // Sends every non-blank line of `file`; false on a read error.
 bool SendLines(std::FILE* file, Producer& producer, const ProduceOptions& options,
                ProduceReport* report) {
-  LineReader reader(file);
+  // A line longer than kJsonLineBytesMax is refused (counted failed), not cut short and sent.
+  JsonLinesReader reader(file, 0);
   std::string line;
   bool overlong = false;
   uint64_t line_number = 0;
@@ -350,13 +304,13 @@ bool SendLines(std::FILE* file, Producer& producer, const ProduceOptions& option
     // As file intake: a byte order mark opening the file is not part of the first event.
     if (line_number == 1 && std::string_view(line).starts_with(kUtf8Bom))
       line.erase(0, kUtf8Bom.size());
-    if (IsBlank(line)) {
+    if (IsBlankLine(line)) {
       ++report->blank;
     } else {
       ++report->lines;
       if (overlong) {
         producer.Refuse(line_number,
-                        "longer than " + std::to_string(kLineBytesMax) + " bytes, not sent");
+                        "longer than " + std::to_string(kJsonLineBytesMax) + " bytes, not sent");
       } else {
         producer.Send(line, line_number, report);
       }

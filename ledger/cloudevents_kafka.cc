@@ -7,6 +7,7 @@
 
 #include <array>
 
+#include "gpuledger/json_lines.h"
 #include "gpuledger/types.h"
 #include "ledger/entry_codec.h"
 #include "ledger/event_json.h"
@@ -174,7 +175,7 @@ KafkaRecordMessage MessageFromKafkaRecord(std::string_view value,
     m.message = std::string(value);
     // The same white space as a blank line of a file (file_intake.cc), so that a file sent
     // with kcat gives the same counts as `gpuledger ingest` of it.
-    m.blank = value.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
+    m.blank = IsBlankLine(value);
     return m;
   }
   m.content_type = m.mode == KafkaMode::kBinaryFlatBuffers ? std::string(kFlatBuffersContentType)

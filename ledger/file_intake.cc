@@ -15,65 +15,16 @@
 #include <mutex>
 #include <thread>
 
+#include "gpuledger/json_lines.h"
 #include "ledger/ledger_format.h"
 #include "ledger/sha256.h"
 
 namespace gpuledger {
 namespace {
 
-// A line longer than this is cut here; the intake rejects anything over kMessageBytesMax,
-// so the cut only bounds memory.
-constexpr size_t kLineBytesMax = 16u << 20;
 constexpr std::string_view kCursorPrefix = "file:";
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr size_t kCursorValueBytes = 8 * 6;
-
-bool IsBlank(std::string_view line) {
-  return line.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
-}
-
-// Reads lines from a FILE*, bounded by kLineBytesMax. Not thread-safe.
-class FileLines {
- public:
-  FileLines(std::FILE* f, uint64_t offset, size_t buffer_bytes)
-      : f_(f), offset_(offset), buffer_(buffer_bytes, '\0') {}
-  // False at end of file (or on a read error: see failed()). *line excludes the '\n' (and
-  // a '\r' before it).
-  bool Next(std::string* line) {
-    line->clear();
-    bool any = false;
-    while (true) {
-      if (pos_ == len_) {
-        len_ = std::fread(buffer_.data(), 1, buffer_.size(), f_);
-        pos_ = 0;
-        if (len_ == 0) break;
-      }
-      any = true;
-      const char* start = buffer_.data() + pos_;
-      const void* nl = std::memchr(start, '\n', len_ - pos_);
-      size_t take = nl ? static_cast<const char*>(nl) - start : len_ - pos_;
-      if (line->size() < kLineBytesMax)
-        line->append(start, std::min(take, kLineBytesMax - line->size()));
-      pos_ += take;
-      offset_ += take;
-      if (nl) {
-        ++pos_;
-        ++offset_;
-        break;
-      }
-    }
-    if (!line->empty() && line->back() == '\r') line->pop_back();
-    return any;
-  }
-  uint64_t offset() const { return offset_; }
-  bool failed() const { return std::ferror(f_) != 0; }
-
- private:
-  std::FILE* f_;
-  uint64_t offset_;
-  std::string buffer_;
-  size_t pos_ = 0, len_ = 0;
-};
 
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
@@ -214,7 +165,7 @@ void ReadAndPrepare(const NextLineFn& next, const std::function<uint64_t()>& off
       // A UTF-8 byte order mark opening the file marks the file's encoding; it is not part
       // of the first message (RFC 8259 lets parsers ignore it).
       if (line_number == 1 && std::string_view(line).starts_with(kUtf8Bom)) line.erase(0, kUtf8Bom.size());
-      if (IsBlank(line)) {
+      if (IsBlankLine(line)) {
         ++chunk.blank;
         continue;
       }
@@ -322,7 +273,7 @@ Result<FileIngestReport> IngestFile(Ledger& ledger, const std::string& path,
   if (std::fseek(f.get(), static_cast<long>(cursor.offset), SEEK_SET) != 0) {
     return Status::IOError("cannot seek in " + path);
   }
-  FileLines lines(f.get(), cursor.offset, options.read_buffer_bytes);
+  JsonLinesReader lines(f.get(), cursor.offset, options.read_buffer_bytes);
   auto next = [&](std::string* line) {
     if (lines.Next(line)) return LineRead::kLine;
     return lines.failed() ? LineRead::kError : LineRead::kEnd;
@@ -345,7 +296,7 @@ Result<FileIngestReport> IngestBuffer(Ledger& ledger, std::string_view contents,
     if (pos >= contents.size()) return LineRead::kEnd;
     size_t nl = contents.find('\n', pos);
     size_t end = nl == std::string_view::npos ? contents.size() : nl;
-    line->assign(contents.substr(pos, std::min(end - pos, kLineBytesMax)));
+    line->assign(contents.substr(pos, std::min(end - pos, kJsonLineBytesMax)));
     if (!line->empty() && line->back() == '\r') line->pop_back();
     pos = nl == std::string_view::npos ? contents.size() : nl + 1;
     return LineRead::kLine;
