@@ -14,10 +14,10 @@ using nlohmann::json;
 // Properties the exactly-once design owns, with the values it needs.
 const std::map<std::string, std::string>& OwnedProperties() {
   static const std::map<std::string, std::string> owned = {
-      {"enable.auto.commit", "false"},      // offsets are committed after the ledger's sync
+      {"enable.auto.commit", "false"},  // offsets are committed after the ledger's sync
       {"enable.auto.offset.store", "false"},
-      {"enable.partition.eof", "true"},     // drain mode and lag need the end of a partition
-      {"auto.offset.reset", "error"},       // never skip records silently (docs/kafka.md)
+      {"enable.partition.eof", "true"},  // drain mode and lag need the end of a partition
+      {"auto.offset.reset", "error"},    // never skip records silently (docs/kafka.md)
   };
   return owned;
 }
@@ -110,7 +110,8 @@ Result<KafkaIngestConfig> ParseKafkaConfig(std::string_view text) {
       s = ReadBounded(doc, "progress_interval_seconds", 1, 86400,
                       &config.progress_interval_seconds);
     } else if (key == "skip_missing_history") {
-      if (!value.is_boolean()) return Status::InvalidArgument("skip_missing_history is true or false");
+      if (!value.is_boolean())
+        return Status::InvalidArgument("skip_missing_history is true or false");
       config.skip_missing_history = value.get<bool>();
     } else if (key == "poll_timeout_ms") {
       s = ReadBounded(doc, "poll_timeout_ms", 1, 10000, &config.poll_timeout_ms);

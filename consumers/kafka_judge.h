@@ -30,9 +30,9 @@ namespace gpuledger::kafka {
 using TopicPartition = std::pair<std::string, int32_t>;
 
 struct RecordItem {
-  Origin origin;        // kKafka: topic, partition, offset
-  std::string message;  // what the intake judges (cloudevents_kafka.h)
-  PreparedPtr prepared; // null for a blank record
+  Origin origin;         // kKafka: topic, partition, offset
+  std::string message;   // what the intake judges (cloudevents_kafka.h)
+  PreparedPtr prepared;  // null for a blank record
 };
 
 class Judge;
@@ -52,10 +52,10 @@ struct Work {
 class WorkQueue {
  public:
   static constexpr size_t kDepthMax = 3;
-  bool Push(Work work);         // false once cancelled
-  std::optional<Work> Pop();    // nullopt once cancelled and empty
+  bool Push(Work work);       // false once cancelled
+  std::optional<Work> Pop();  // nullopt once cancelled and empty
   void Cancel(const Status& why);
-  Status error();               // why it was cancelled (OK if cancelled without an error)
+  Status error();  // why it was cancelled (OK if cancelled without an error)
 
  private:
   std::mutex mu_;
@@ -87,9 +87,9 @@ class Judge {
 
   Ledger& ledger_;
   rd_kafka_t* rk_;
-  std::map<TopicPartition, int64_t> expected_;        // Judge thread only
-  std::map<TopicPartition, int64_t> in_flight_;       // offsets of the batch being written
-  std::mutex mu_;                                     // guards stats_ and durable_
+  std::map<TopicPartition, int64_t> expected_;   // Judge thread only
+  std::map<TopicPartition, int64_t> in_flight_;  // offsets of the batch being written
+  std::mutex mu_;                                // guards stats_ and durable_
   ServeStats stats_;
   std::map<TopicPartition, int64_t> durable_;
 };

@@ -29,9 +29,8 @@ std::vector<KafkaHeader> HeadersOf(const rd_kafka_message_t* m) {
   const char* name = nullptr;
   const void* value = nullptr;
   size_t size = 0;
-  for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
-                     RD_KAFKA_RESP_ERR_NO_ERROR;
-       ++i) {
+  for (size_t i = 0;
+       rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
     KafkaHeader h{name, std::nullopt};
     if (value != nullptr) h.value.emplace(static_cast<const char*>(value), size);
     out.push_back(std::move(h));
@@ -53,8 +52,7 @@ class Server {
     static_cast<Server*>(opaque)->OnRebalance(rk, err, parts);
   }
   Status Create();
-  void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                   rd_kafka_topic_partition_list_t* parts);
+  void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   Status Barrier(std::function<Status(Ledger&, Judge&)> job);
   void AddRecord(const rd_kafka_message_t* m);
   bool Flush();  // hands the pending batch over; false if the Judge stopped
@@ -94,8 +92,8 @@ Status Server::Create() {
   conf.release();  // owned by rk now
   rk_.reset(rk);
   rd_kafka_poll_set_consumer(rk);
-  PartitionListPtr topics(rd_kafka_topic_partition_list_new(
-      static_cast<int>(config_.topics.size())));
+  PartitionListPtr topics(
+      rd_kafka_topic_partition_list_new(static_cast<int>(config_.topics.size())));
   for (const TopicBinding& b : config_.topics) {
     rd_kafka_topic_partition_list_add(topics.get(), b.topic.c_str(), RD_KAFKA_PARTITION_UA);
   }
@@ -209,7 +207,6 @@ bool Server::Flush() {
   return queue_.Push(std::move(w));
 }
 
-
 Status Server::HandleError(const rd_kafka_message_t* m) {
   if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     at_end_.insert({rd_kafka_topic_name(m->rkt), m->partition});
@@ -268,10 +265,10 @@ Status Server::Loop() {
     if (!rebalance_error_.ok()) return rebalance_error_;
     int timeout_ms = config_.poll_timeout_ms;
     if (!pending_.items.empty()) {
-      auto age = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
-                                                                       pending_since_);
-      timeout_ms = std::max<int>(0, std::min<int>(timeout_ms, config_.batch_linger_ms -
-                                                                  static_cast<int>(age.count())));
+      auto age =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - pending_since_);
+      timeout_ms = std::max<int>(
+          0, std::min<int>(timeout_ms, config_.batch_linger_ms - static_cast<int>(age.count())));
     }
     MessagePtr m(rd_kafka_consumer_poll(rk_.get(), timeout_ms));
     if (m && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -281,8 +278,9 @@ Status Server::Loop() {
     }
     bool full = pending_.items.size() >= config_.batch_messages_max ||
                 pending_.bytes >= config_.batch_bytes_max;
-    bool lingered = !pending_.items.empty() &&
-                    Clock::now() - pending_since_ >= std::chrono::milliseconds(config_.batch_linger_ms);
+    bool lingered =
+        !pending_.items.empty() &&
+        Clock::now() - pending_since_ >= std::chrono::milliseconds(config_.batch_linger_ms);
     bool caught_up = options_.drain && !pending_.items.empty() && !m;
     if ((full || lingered || caught_up) && !Flush()) return queue_.error();
     if (options_.drain && DrainDone()) return Status::Ok();

@@ -164,7 +164,8 @@ void ReadAndPrepare(const NextLineFn& next, const std::function<uint64_t()>& off
       ++line_number;
       // A UTF-8 byte order mark opening the file marks the file's encoding; it is not part
       // of the first message (RFC 8259 lets parsers ignore it).
-      if (line_number == 1 && std::string_view(line).starts_with(kUtf8Bom)) line.erase(0, kUtf8Bom.size());
+      if (line_number == 1 && std::string_view(line).starts_with(kUtf8Bom))
+        line.erase(0, kUtf8Bom.size());
       if (IsBlankLine(line)) {
         ++chunk.blank;
         continue;

@@ -44,12 +44,13 @@ TEST(KafkaBrokerClients, KcatFileGivesTheSameLedgerAsIngest) {
   sim.days = 2;
   sim.with_faults = true;
   std::string body;
-  auto summary = Simulate(sim, [&](const SimulatedEvent& e) { body += std::string(e.json) + "\n"; });
+  auto summary =
+      Simulate(sim, [&](const SimulatedEvent& e) { body += std::string(e.json) + "\n"; });
   ASSERT_TRUE(summary.ok());
   body += "\n   \n";  // blank lines: skipped and not counted, by both
   WriteFile(dir.Sub("events.jsonl"), body);
-  ASSERT_EQ(Shell(Env("GPULEDGER_KCAT", "kcat") + " -P -q -b " + brokers + " -t " + topic +
-                  " -l " + Quote(dir.Sub("events.jsonl"))),
+  ASSERT_EQ(Shell(Env("GPULEDGER_KCAT", "kcat") + " -P -q -b " + brokers + " -t " + topic + " -l " +
+                  Quote(dir.Sub("events.jsonl"))),
             0);
   auto kafka_ledger = Open(dir.Sub("kafka"));
   ServeStats served =
@@ -96,10 +97,12 @@ TEST(KafkaBrokerClients, KcatAndConfluentKafkaInBothModes) {
   };
   const std::string kcat = Env("GPULEDGER_KCAT", "kcat");
   const std::string python = Env("GPULEDGER_PYTHON", "python3");
-  const std::string script = std::string(GPULEDGER_SOURCE_DIR) + "/tests/python/confluent_produce.py";
+  const std::string script =
+      std::string(GPULEDGER_SOURCE_DIR) + "/tests/python/confluent_produce.py";
   // kcat, structured: the contract and grants and the first usage reports.
   ASSERT_EQ(Shell(kcat + " -P -q -b " + brokers + " -t " + topic + " -l " +
-                  Quote(write("a.jsonl", 0, 15))), 0);
+                  Quote(write("a.jsonl", 0, 15))),
+            0);
   // kcat, binary: one invocation per record, attributes as -H ce_ headers.
   for (size_t i = 15; i < 20; ++i) {
     auto event = nlohmann::json::parse(lines[i]);
@@ -114,9 +117,11 @@ TEST(KafkaBrokerClients, KcatAndConfluentKafkaInBothModes) {
   }
   // Python confluent-kafka, structured and binary.
   ASSERT_EQ(Shell(python + " " + script + " " + brokers + " " + topic + " " +
-                  Quote(write("b.jsonl", 20, 30)) + " structured >/dev/null"), 0);
+                  Quote(write("b.jsonl", 20, 30)) + " structured >/dev/null"),
+            0);
   ASSERT_EQ(Shell(python + " " + script + " " + brokers + " " + topic + " " +
-                  Quote(write("c.jsonl", 30, lines.size())) + " binary >/dev/null"), 0);
+                  Quote(write("c.jsonl", 30, lines.size())) + " binary >/dev/null"),
+            0);
   auto ledger = Open(dir.Sub("ledger"));
   KafkaIngestConfig config = TestConfig(brokers, {{topic, {"ministry", "csp/kt-cloud"}}}, topic);
   ServeStats first = Drain(*ledger, config);
@@ -127,7 +132,8 @@ TEST(KafkaBrokerClients, KcatAndConfluentKafkaInBothModes) {
   EXPECT_NE(binary->content_type, "application/cloudevents+json") << binary->message;
   // Everything again, all in binary mode from Python: the same events, so all duplicates.
   ASSERT_EQ(Shell(python + " " + script + " " + brokers + " " + topic + " " +
-                  Quote(write("all.jsonl", 0, lines.size())) + " binary >/dev/null"), 0);
+                  Quote(write("all.jsonl", 0, lines.size())) + " binary >/dev/null"),
+            0);
   ServeStats again = Drain(*ledger, config);
   EXPECT_EQ(again.counts.duplicate, lines.size());
   EXPECT_EQ(again.counts.accepted, 0u);

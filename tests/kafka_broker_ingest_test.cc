@@ -37,9 +37,12 @@ std::unique_ptr<Ledger> Open(const std::string& dir) {
 // place at once instead of waiting out its session (docs/kafka.md).
 std::string ConfigJson(const std::string& brokers, const std::string& topic,
                        const std::string& group) {
-  nlohmann::json c = {{"kafka", {{"bootstrap.servers", brokers}, {"group.id", group},
-                                 {"group.instance.id", "serve-1"},
-                                 {"session.timeout.ms", "6000"}, {"log_level", "3"}}},
+  nlohmann::json c = {{"kafka",
+                       {{"bootstrap.servers", brokers},
+                        {"group.id", group},
+                        {"group.instance.id", "serve-1"},
+                        {"session.timeout.ms", "6000"},
+                        {"log_level", "3"}}},
                       {"topics", {{topic, kGenSources}}},
                       {"batch", {{"messages_max", 200}, {"linger_ms", 20}}},
                       {"progress_interval_seconds", 1}};
@@ -139,8 +142,8 @@ TEST(KafkaBrokerIngest, KillNineWhileProducing) {
   WriteFile(dir.Sub("config.json"), ConfigJson(brokers, topic, "kill-" + topic));
   const std::string data = dir.Sub("ledger");
   ProduceLines(brokers, topic, {lines.begin(), lines.begin() + 9}, KafkaMode::kStructured, 0);
-  CommandResult head = RunCli({"serve", "--data", data, "--config", dir.Sub("config.json"),
-                               "--drain", "--quiet"});
+  CommandResult head =
+      RunCli({"serve", "--data", data, "--config", dir.Sub("config.json"), "--drain", "--quiet"});
   ASSERT_EQ(head.exit_code, 0) << head.err;
   std::thread producer([&] {
     for (size_t i = 9, k = 0; i < lines.size(); i += 500, ++k) {
@@ -161,8 +164,8 @@ TEST(KafkaBrokerIngest, KillNineWhileProducing) {
     EXPECT_TRUE(WIFSIGNALED(status)) << "serve ended before it was killed: " << status;
   }
   producer.join();
-  CommandResult last = RunCli({"serve", "--data", data, "--config", dir.Sub("config.json"),
-                               "--drain", "--quiet"});
+  CommandResult last =
+      RunCli({"serve", "--data", data, "--config", dir.Sub("config.json"), "--drain", "--quiet"});
   ASSERT_EQ(last.exit_code, 0) << last.err;
   CommandResult stats = RunCli({"stats", "--data", data});
   ASSERT_EQ(stats.exit_code, 0) << stats.err;

@@ -50,7 +50,8 @@ TEST(KafkaBrokerServe, SigtermFinishesTheBatchThenRestartGoesOn) {
   WriteFile(dir.Sub("config.json"), config.dump());
   std::thread producer([&] {
     for (size_t i = 0; i < lines.size(); i += 500) {
-      ProduceLines(brokers, topic, {lines.begin() + i, lines.begin() + std::min(lines.size(), i + 500)},
+      ProduceLines(brokers, topic,
+                   {lines.begin() + i, lines.begin() + std::min(lines.size(), i + 500)},
                    KafkaMode::kStructured, 0);
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
@@ -74,8 +75,8 @@ TEST(KafkaBrokerServe, SigtermFinishesTheBatchThenRestartGoesOn) {
   EXPECT_EQ(report["partitions"][0]["next_offset"].get<uint64_t>(), first);
   CommandResult stats = RunCli({"stats", "--data", data});
   EXPECT_EQ(nlohmann::json::parse(stats.out)["entries"].get<uint64_t>(), first);
-  CommandResult rest = RunCli({"serve", "--data", data, "--config", dir.Sub("config.json"),
-                               "--drain", "--quiet"});
+  CommandResult rest =
+      RunCli({"serve", "--data", data, "--config", dir.Sub("config.json"), "--drain", "--quiet"});
   ASSERT_EQ(rest.exit_code, 0) << rest.err;
   EXPECT_EQ(nlohmann::json::parse(rest.out)["accepted"].get<uint64_t>(), lines.size() - first);
   stats = RunCli({"stats", "--data", data});

@@ -28,8 +28,7 @@ std::string UniqueName(const std::string& prefix) {
          "-" + std::to_string(rd() % 1000000);
 }
 
-kafka::KafkaPtr MakeClient(rd_kafka_type_t type,
-                           const std::map<std::string, std::string>& props) {
+kafka::KafkaPtr MakeClient(rd_kafka_type_t type, const std::map<std::string, std::string>& props) {
   kafka::ConfPtr conf(rd_kafka_conf_new());
   Status set = kafka::SetProperties(conf.get(), props);
   EXPECT_TRUE(set.ok()) << set.ToString();
@@ -62,10 +61,10 @@ TEST(KafkaBrokerSmoke, MetadataAndRoundTrip) {
   for (int i = 0; i < 10; ++i) {
     sent.push_back("message-" + std::to_string(i));
     const std::string& v = sent.back();
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                          RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
   }
   ASSERT_EQ(rd_kafka_flush(producer.get(), 30000), RD_KAFKA_RESP_ERR_NO_ERROR);

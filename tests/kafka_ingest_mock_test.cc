@@ -65,8 +65,8 @@ TEST(KafkaMockIngest, UnboundSourceIsRejectedUnauthorized) {
   ProduceLines(mock.bootstrap(), "gpu-events.kt-cloud", {lines[0]});
   TempDir dir;
   auto ledger = OpenFresh(dir);
-  ServeStats s = Drain(*ledger, TestConfig(mock.bootstrap(),
-                                           {{"gpu-events.kt-cloud", {"csp/kt-cloud"}}}));
+  ServeStats s =
+      Drain(*ledger, TestConfig(mock.bootstrap(), {{"gpu-events.kt-cloud", {"csp/kt-cloud"}}}));
   EXPECT_EQ(s.counts.rejected, 1u);
   EXPECT_EQ(s.counts.rejected_by_reason["unauthorized_source"], 1u);
   auto reject = ledger->ReadReject(0);
@@ -116,10 +116,9 @@ TEST(KafkaMockFaults, RequestErrorsAndBrokerDownUp) {
   std::thread flapper;
   for (size_t i = 9, part = 0; i < lines.size(); i += 300, ++part) {
     if (part == 2) {
-      rd_kafka_mock_push_request_errors(mock.get(), kFetchApiKey, 3,
-                                        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                        RD_KAFKA_RESP_ERR__TRANSPORT);
+      rd_kafka_mock_push_request_errors(
+          mock.get(), kFetchApiKey, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+          RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT);
     }
     if (part == 4) {
       // Broker 2 goes down for 3 s while records keep coming: the idempotent producer and
@@ -136,7 +135,8 @@ TEST(KafkaMockFaults, RequestErrorsAndBrokerDownUp) {
     ProduceLines(mock.bootstrap(), "events", chunk, KafkaMode::kStructured,
                  static_cast<int32_t>(part % 3));
     if (part == 0) {
-      for (int w = 0; w < 600 && judged < 9; ++w) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (int w = 0; w < 600 && judged < 9; ++w)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
   if (flapper.joinable()) flapper.join();

@@ -58,10 +58,10 @@ void ExpectAdminOk(rd_kafka_queue_t* queue, bool partitions) {
       << rd_kafka_event_error_string(ev.get());
   size_t n = 0;
   const rd_kafka_topic_result_t** results =
-      partitions ? rd_kafka_CreatePartitions_result_topics(
-                       rd_kafka_event_CreatePartitions_result(ev.get()), &n)
-                 : rd_kafka_CreateTopics_result_topics(
-                       rd_kafka_event_CreateTopics_result(ev.get()), &n);
+      partitions
+          ? rd_kafka_CreatePartitions_result_topics(
+                rd_kafka_event_CreatePartitions_result(ev.get()), &n)
+          : rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
   for (size_t i = 0; i < n; ++i) {
     EXPECT_EQ(rd_kafka_topic_result_error(results[i]), RD_KAFKA_RESP_ERR_NO_ERROR)
         << rd_kafka_topic_result_error_string(results[i]);

@@ -44,8 +44,7 @@ void ProduceLines(const std::string& brokers, const std::string& topic,
                   int32_t partition = -1);
 
 // A config for `brokers` with one topic bound to `sources`, small batches, quiet logs.
-KafkaIngestConfig TestConfig(const std::string& brokers,
-                             const std::vector<TopicBinding>& topics,
+KafkaIngestConfig TestConfig(const std::string& brokers, const std::vector<TopicBinding>& topics,
                              const std::string& group = "gpuledger-test");
 
 // Serve in drain mode; ASSERTs success.

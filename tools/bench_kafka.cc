@@ -185,7 +185,8 @@ int main(int argc, char** argv) {
   options.drain = true;
   Clock::time_point assigned_at{};
   options.log = [&](std::string_view line) {
-    if (assigned_at == Clock::time_point{} && line.starts_with("assigned")) assigned_at = Clock::now();
+    if (assigned_at == Clock::time_point{} && line.starts_with("assigned"))
+      assigned_at = Clock::now();
   };
   t0 = Clock::now();
   auto stats = Serve(*ledger.value(), config.value(), options);
@@ -194,15 +195,17 @@ int main(int argc, char** argv) {
   if (stats->counts.total() != in.csp_events) Die("serve judged a different count");
   int64_t join_ms = std::chrono::duration_cast<std::chrono::milliseconds>(assigned_at - t0).count();
   uint64_t serve_rate = stats->counts.total() * 1000 / serve_ms;
-  uint64_t after_join_rate = stats->counts.total() * 1000 / std::max<int64_t>(1, serve_ms - join_ms);
+  uint64_t after_join_rate =
+      stats->counts.total() * 1000 / std::max<int64_t>(1, serve_ms - join_ms);
   std::printf("bare librdkafka consumer: %llu events/s (%lld ms)\n",
               static_cast<unsigned long long>(bare_rate), static_cast<long long>(bare_ms));
-  std::printf("serve into the durable ledger: %llu events/s (%lld ms, of which %lld ms joining "
-              "the group; %llu events/s after the join); %llu accepted, %llu rejected\n",
-              static_cast<unsigned long long>(serve_rate), static_cast<long long>(serve_ms),
-              static_cast<long long>(join_ms), static_cast<unsigned long long>(after_join_rate),
-              static_cast<unsigned long long>(stats->counts.accepted),
-              static_cast<unsigned long long>(stats->counts.rejected));
+  std::printf(
+      "serve into the durable ledger: %llu events/s (%lld ms, of which %lld ms joining "
+      "the group; %llu events/s after the join); %llu accepted, %llu rejected\n",
+      static_cast<unsigned long long>(serve_rate), static_cast<long long>(serve_ms),
+      static_cast<long long>(join_ms), static_cast<unsigned long long>(after_join_rate),
+      static_cast<unsigned long long>(stats->counts.accepted),
+      static_cast<unsigned long long>(stats->counts.rejected));
   // Ratios in per mille: integers, like everything else here.
   std::printf("ratio serve/bare: %llu.%03llu (after the join: %llu.%03llu)\n",
               static_cast<unsigned long long>(serve_rate * 1000 / bare_rate / 1000),

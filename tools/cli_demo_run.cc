@@ -43,8 +43,8 @@ struct MockKafka {
 
 Result<MockKafka> StartMock() {
   kafka::ConfPtr conf(rd_kafka_conf_new());
-  if (Status s = kafka::SetProperties(conf.get(), {{"test.mock.num.brokers", "3"},
-                                                   {"log_level", "3"}});
+  if (Status s =
+          kafka::SetProperties(conf.get(), {{"test.mock.num.brokers", "3"}, {"log_level", "3"}});
       !s.ok()) {
     return s;
   }
@@ -182,11 +182,10 @@ Status RunPhases(Demo& d, const std::map<std::string, std::string>& files,
       if (!s.ok()) return s;
     }
   }
-  rd_kafka_mock_push_request_errors(d.mock.cluster, kFetchApiKey, 4,
-                                    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                    RD_KAFKA_RESP_ERR__TRANSPORT);
+  rd_kafka_mock_push_request_errors(
+      d.mock.cluster, kFetchApiKey, 4, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+      RD_KAFKA_RESP_ERR__TRANSPORT);
   if (Status s = d.Ingest("csps"); !s.ok()) return s;
   // Phase 3: the ministry closes the month.
   std::string close_path = (fs::path(d.data_dir).parent_path() / "close.jsonl").string();
@@ -237,24 +236,28 @@ int RunDemo(const std::string& data_dir_in, uint64_t seed, uint32_t scale, bool 
   bool as_expected = d.totals.accepted == expected->expected_accepted + 1 &&
                      d.totals.duplicate == expected->expected_duplicate &&
                      d.totals.rejected == expected->expected_rejected;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started).count();
-  ordered_json out = {
-      {"data", d.data_dir},
-      {"simulated_events", expected->events + 1},
-      {"accepted", d.totals.accepted},
-      {"duplicate", d.totals.duplicate},
-      {"rejected", d.totals.rejected},
-      {"rejected_by_reason", d.totals.rejected_by_reason},
-      {"expected", {{"accepted", expected->expected_accepted + 1},
-                    {"duplicate", expected->expected_duplicate},
-                    {"rejected", expected->expected_rejected}}},
-      {"as_expected", as_expected},
-      {"ledger", {{"entries", stats.entries}, {"rejects", stats.rejects},
-                  {"duplicates", stats.duplicates}, {"root", HexOf(stats.root)}}},
-      {"verify", verified.ok() && verify.ok ? "ok" : "FAILED: " + verify.problem},
-      {"phases", d.phases},
-      {"elapsed_ms", ms}};
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
+                .count();
+  ordered_json out = {{"data", d.data_dir},
+                      {"simulated_events", expected->events + 1},
+                      {"accepted", d.totals.accepted},
+                      {"duplicate", d.totals.duplicate},
+                      {"rejected", d.totals.rejected},
+                      {"rejected_by_reason", d.totals.rejected_by_reason},
+                      {"expected",
+                       {{"accepted", expected->expected_accepted + 1},
+                        {"duplicate", expected->expected_duplicate},
+                        {"rejected", expected->expected_rejected}}},
+                      {"as_expected", as_expected},
+                      {"ledger",
+                       {{"entries", stats.entries},
+                        {"rejects", stats.rejects},
+                        {"duplicates", stats.duplicates},
+                        {"root", HexOf(stats.root)}}},
+                      {"verify", verified.ok() && verify.ok ? "ok" : "FAILED: " + verify.problem},
+                      {"phases", d.phases},
+                      {"elapsed_ms", ms}};
   std::cout << out.dump(2) << "\n";
   return as_expected && verified.ok() && verify.ok ? kExitOk : kExitFailed;
 }

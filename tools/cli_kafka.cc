@@ -100,8 +100,10 @@ int RunProduce(const ProduceArgs& args) {
   auto report = ProduceFile(args.file, options);
   if (!report.ok()) return Failure(report.status());
   const ProduceReport& r = report.value();
-  ordered_json out = {{"lines", r.lines},         {"blank", r.blank},
-                      {"delivered", r.delivered}, {"failed", r.failed},
+  ordered_json out = {{"lines", r.lines},
+                      {"blank", r.blank},
+                      {"delivered", r.delivered},
+                      {"failed", r.failed},
                       {"sent_structured", r.sent_structured}};
   std::cout << out.dump() << "\n";
   return kExitOk;
@@ -135,8 +137,7 @@ void AddKafkaCommands(CLI::App& app, std::vector<Command>* commands) {
   auto serve_args = std::make_shared<ServeArgs>();
   CLI::App* serve = app.add_subcommand("serve", "ingest from Kafka, exactly once, until stopped");
   serve->add_option("--data", serve_args->data_dir, "ledger directory")->required();
-  serve->add_option("--config", serve_args->config_path, "JSON config (docs/kafka.md)")
-      ->required();
+  serve->add_option("--config", serve_args->config_path, "JSON config (docs/kafka.md)")->required();
   serve->add_option("--brokers", serve_args->brokers, "override kafka.bootstrap.servers");
   serve->add_flag("--drain", serve_args->drain,
                   "stop by itself once every assigned partition is read to its end");

@@ -54,8 +54,8 @@ std::string KafkaCursorName(std::string_view topic, int32_t partition);
 struct PartitionProgress {
   std::string topic;
   int32_t partition = 0;
-  int64_t next_offset = 0;     // durable in the ledger: every earlier record is accounted for
-  int64_t high_watermark = -1; // as last seen from the broker (-1: not known)
+  int64_t next_offset = 0;      // durable in the ledger: every earlier record is accounted for
+  int64_t high_watermark = -1;  // as last seen from the broker (-1: not known)
   int64_t lag() const { return high_watermark < 0 ? 0 : high_watermark - next_offset; }
 };
 
@@ -65,7 +65,7 @@ struct ServeStats {
   uint64_t redelivered_skipped = 0;  // records below the stored offset (already accounted)
   uint64_t offset_gaps = 0;  // offsets Kafka never delivered (transaction markers, compaction)
   uint64_t batches = 0;      // durable batches written
-  uint64_t assignments = 0;          // partition assignments (start and rebalances)
+  uint64_t assignments = 0;  // partition assignments (start and rebalances)
   uint64_t revocations = 0;
   uint64_t ledger_size = 0;
   std::vector<PartitionProgress> partitions;  // every partition seen, sorted
@@ -79,7 +79,7 @@ struct ServeOptions {
   // Stop by itself once partitions are assigned and every assigned partition is read to
   // its end (tests, benchmarks, `serve --drain`).
   bool drain = false;
-  int drain_assignment_timeout_ms = 60000;  // drain: fail if nothing is assigned by then
+  int drain_assignment_timeout_ms = 60000;          // drain: fail if nothing is assigned by then
   std::function<void(const ServeStats&)> progress;  // every progress_interval_seconds
   std::function<void(std::string_view)> log;        // plain-words events: assignments, errors
 };

@@ -22,8 +22,8 @@ struct ProduceOptions {
   // Extra librdkafka properties (security.protocol, sasl.*, ssl.*, linger.ms, ...).
   std::map<std::string, std::string> properties;
   size_t in_flight_messages_max = 100000;  // bound on undelivered messages queued locally
-  int flush_timeout_ms = 60000;             // how long to wait for the last deliveries
-  ProgressFn progress;                      // (lines done, 0) now and then
+  int flush_timeout_ms = 60000;            // how long to wait for the last deliveries
+  ProgressFn progress;                     // (lines done, 0) now and then
 };
 
 struct ProduceReport {

@@ -14,12 +14,12 @@ namespace gpuledger {
 
 struct SimulateOptions {
   uint64_t seed = 1;
-  uint32_t scale = 1;              // multiplies CSPs' contracts and allocations
-  std::string month = "2026-04";   // "YYYY-MM": the KST settlement month simulated
-  uint32_t csps = 3;               // CSPs (kt-cloud, naver-cloud, nhn-cloud, then csp-N)
+  uint32_t scale = 1;             // multiplies CSPs' contracts and allocations
+  std::string month = "2026-04";  // "YYYY-MM": the KST settlement month simulated
+  uint32_t csps = 3;              // CSPs (kt-cloud, naver-cloud, nhn-cloud, then csp-N)
   uint32_t capacity_interval_seconds = 600;
-  uint32_t days = 0;               // 0: the whole month; else only the first `days` days
-  bool close_month = true;         // the ministry closes the month at its end
+  uint32_t days = 0;        // 0: the whole month; else only the first `days` days
+  bool close_month = true;  // the ministry closes the month at its end
   // Also emit a few exact re-sends (duplicates) and bad messages (each rejected with a
   // known reason), so that every outcome appears.
   bool with_faults = false;
