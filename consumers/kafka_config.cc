@@ -64,6 +64,15 @@ Status ReadTopics(const json& topics, KafkaIngestConfig* config) {
   return Status::Ok();
 }
 
+Status ReadFirst(const json& topics, KafkaIngestConfig* config) {
+  if (!topics.is_array()) return Status::InvalidArgument("\"read_first\" must be an array");
+  for (const json& t : topics) {
+    if (!t.is_string()) return Status::InvalidArgument("read_first lists topic names");
+    config->read_first.push_back(t.get<std::string>());
+  }
+  return Status::Ok();
+}
+
 // Reads an integer field bounded to [min, max] into *out, if present.
 template <typename T>
 Status ReadBounded(const json& obj, const char* key, int64_t min, int64_t max, T* out) {
@@ -109,6 +118,8 @@ Result<KafkaIngestConfig> ParseKafkaConfig(std::string_view text) {
     } else if (key == "progress_interval_seconds") {
       s = ReadBounded(doc, "progress_interval_seconds", 1, 86400,
                       &config.progress_interval_seconds);
+    } else if (key == "read_first") {
+      s = ReadFirst(value, &config);
     } else if (key == "skip_missing_history") {
       if (!value.is_boolean())
         return Status::InvalidArgument("skip_missing_history is true or false");
@@ -121,6 +132,11 @@ Result<KafkaIngestConfig> ParseKafkaConfig(std::string_view text) {
     if (!s.ok()) return s;
   }
   if (config.topics.empty()) return Status::InvalidArgument("the config names no topics");
+  for (const std::string& t : config.read_first) {
+    bool known = false;
+    for (const TopicBinding& b : config.topics) known = known || b.topic == t;
+    if (!known) return Status::InvalidArgument("read_first names " + t + ", not in topics");
+  }
   if (!config.properties.count("bootstrap.servers")) {
     return Status::InvalidArgument("the config has no kafka.bootstrap.servers");
   }

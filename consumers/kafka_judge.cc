@@ -5,6 +5,10 @@
 
 namespace gpuledger::kafka {
 
+namespace {
+constexpr int kIdleWaitMs = 50;
+}  // namespace
+
 bool WorkQueue::Push(Work work) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return cancelled_ || work_.size() < kDepthMax; });
@@ -14,9 +18,10 @@ bool WorkQueue::Push(Work work) {
   return true;
 }
 
-std::optional<Work> WorkQueue::Pop() {
+std::optional<Work> WorkQueue::Pop(std::chrono::milliseconds wait, bool* cancelled) {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return cancelled_ || !work_.empty(); });
+  cv_.wait_for(lock, wait, [&] { return cancelled_ || !work_.empty(); });
+  *cancelled = cancelled_ && work_.empty();
   if (work_.empty()) return std::nullopt;
   Work w = std::move(work_.front());
   work_.pop_front();
@@ -127,9 +132,20 @@ void Judge::CommitToKafka(const std::map<TopicPartition, int64_t>& offsets) {
 
 void Judge::Run(WorkQueue* queue) {
   while (true) {
-    std::optional<Work> work = queue->Pop();
-    if (!work) return;
+    bool cancelled = false;
+    std::optional<Work> work = queue->Pop(std::chrono::milliseconds(kIdleWaitMs), &cancelled);
+    if (cancelled) return;
     Status s;
+    if (!work) {
+      // Idle: the batch in flight is durable by now (or soon); publish it, so that progress,
+      // lag and Kafka's committed offsets do not wait for the next record.
+      if (!in_flight_.empty()) s = MadeDurable(ledger_.WaitCommitted());
+      if (!s.ok()) {
+        queue->Cancel(s);
+        return;
+      }
+      continue;
+    }
     if (work->kind == Work::Kind::kRecords) {
       s = JudgeRecords(*work);
     } else {

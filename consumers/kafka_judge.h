@@ -11,6 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -52,8 +53,10 @@ struct Work {
 class WorkQueue {
  public:
   static constexpr size_t kDepthMax = 3;
-  bool Push(Work work);       // false once cancelled
-  std::optional<Work> Pop();  // nullopt once cancelled and empty
+  bool Push(Work work);  // false once cancelled
+  // Waits up to `wait` for work; nullopt on timeout (*cancelled false) or once cancelled
+  // and empty (*cancelled true).
+  std::optional<Work> Pop(std::chrono::milliseconds wait, bool* cancelled);
   void Cancel(const Status& why);
   Status error();  // why it was cancelled (OK if cancelled without an error)
 

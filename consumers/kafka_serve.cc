@@ -58,6 +58,7 @@ class Server {
   bool Flush();  // hands the pending batch over; false if the Judge stopped
   Status HandleError(const rd_kafka_message_t* m);
   bool DrainDone() const;
+  void ReadFirstThenResume();
   void Log(const std::string& line) const {
     if (options_.log) options_.log(line);
   }
@@ -76,6 +77,7 @@ class Server {
   Work pending_;
   Clock::time_point pending_since_;
   std::set<TopicPartition> assigned_, at_end_;
+  std::set<TopicPartition> paused_;  // held back until the read_first topics are read
   uint64_t assignments_ = 0, revocations_ = 0;
   Clock::time_point last_progress_ = Clock::now();
   Status rebalance_error_;
@@ -156,6 +158,8 @@ void Server::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     } else {
       rd_kafka_assign(rk, parts);
     }
+    paused_.clear();  // an assignment starts unpaused
+    ReadFirstThenResume();
     return;
   }
   // Revoked (or a rebalance error): make everything read so far durable, then let go.
@@ -166,6 +170,7 @@ void Server::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     TopicPartition tp{parts->elems[i].topic, parts->elems[i].partition};
     assigned_.erase(tp);
     at_end_.erase(tp);
+    paused_.erase(tp);
   }
   ++revocations_;
   Log("revoked " + std::to_string(parts->cnt) + " partition(s)");
@@ -210,6 +215,7 @@ bool Server::Flush() {
 Status Server::HandleError(const rd_kafka_message_t* m) {
   if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     at_end_.insert({rd_kafka_topic_name(m->rkt), m->partition});
+    if (!paused_.empty()) ReadFirstThenResume();
     return Status::Ok();
   }
   std::string what = rd_kafka_message_errstr(m);
@@ -228,6 +234,42 @@ Status Server::HandleError(const rd_kafka_message_t* m) {
   }
   Log("Kafka: " + what);  // transient (broker down, request errors): librdkafka retries
   return Status::Ok();
+}
+
+// Pauses the other partitions while a read_first partition is not read to its end; resumes
+// them once all are.
+void Server::ReadFirstThenResume() {
+  if (config_.read_first.empty()) return;
+  auto first = [&](const TopicPartition& tp) {
+    for (const std::string& t : config_.read_first) {
+      if (t == tp.first) return true;
+    }
+    return false;
+  };
+  bool first_behind = false;
+  for (const TopicPartition& tp : assigned_) first_behind |= first(tp) && !at_end_.count(tp);
+  std::vector<TopicPartition> change;
+  for (const TopicPartition& tp : assigned_) {
+    if (!first(tp) && first_behind != static_cast<bool>(paused_.count(tp))) change.push_back(tp);
+  }
+  if (change.empty()) return;
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(change.size())));
+  for (const TopicPartition& tp : change) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second);
+    if (first_behind) {
+      paused_.insert(tp);
+    } else {
+      paused_.erase(tp);
+    }
+  }
+  if (first_behind) {
+    rd_kafka_pause_partitions(rk_.get(), list.get());
+    Log(std::to_string(change.size()) + " partition(s) wait until the read_first topics are read");
+  } else {
+    rd_kafka_resume_partitions(rk_.get(), list.get());
+    Log("read_first topics read to their end; " + std::to_string(change.size()) +
+        " partition(s) resumed");
+  }
 }
 
 bool Server::DrainDone() const {

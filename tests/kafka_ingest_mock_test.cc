@@ -92,6 +92,36 @@ TEST(KafkaMockIngest, ThreeModesOfOneEventAreOneEntry) {
   EXPECT_EQ(s.counts.rejected, 0u) << s.counts.rejected_by_reason.begin()->first;
 }
 
+// CSP reports already waiting in their topic are judged only after the ministry's topic
+// (read_first) is read to its end, so none refers to a contract not yet ingested.
+TEST(KafkaMockIngest, ReadFirstTopicsAreJudgedBeforeTheOthers) {
+  MockCluster mock;
+  mock.CreateTopic("gpu-events.ministry", 1);
+  mock.CreateTopic("gpu-events.kt-cloud", 2);
+  std::vector<std::string> lines = AcceptedLines(400, 13);
+  std::vector<std::string> head(lines.begin(), lines.begin() + 9);  // ministry
+  std::vector<std::string> usage(lines.begin() + 9, lines.end());   // csp/kt-cloud
+  ProduceLines(mock.bootstrap(), "gpu-events.kt-cloud", usage, KafkaMode::kStructured, 1);
+  ProduceLines(mock.bootstrap(), "gpu-events.ministry", head);
+  TempDir dir;
+  auto ledger = OpenFresh(dir);
+  KafkaIngestConfig config = TestConfig(
+      mock.bootstrap(),
+      {{"gpu-events.ministry", {"ministry"}}, {"gpu-events.kt-cloud", {"csp/kt-cloud"}}});
+  config.read_first = {"gpu-events.ministry"};
+  ServeStats s = Drain(*ledger, config);
+  EXPECT_EQ(s.counts.accepted, lines.size());
+  EXPECT_EQ(s.counts.rejected, 0u);
+  for (uint64_t i = 0; i < head.size(); ++i) {
+    auto e = ledger->ReadEntry(i);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->source, "ministry") << "entry " << i;
+  }
+  EXPECT_FALSE(ParseKafkaConfig(R"({"kafka":{"bootstrap.servers":"b"},"topics":{"t":["m"]},
+                                    "read_first":["u"]})")
+                   .ok());
+}
+
 // Produces while serving, with fetch errors queued and one broker going down and up; every
 // record is accounted for once: the ledger holds each accepted event once and no duplicate
 // record (a redelivered record would show up as one).

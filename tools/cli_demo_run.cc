@@ -150,6 +150,7 @@ Status RunPhases(Demo& d, const std::map<std::string, std::string>& files,
     rd_kafka_mock_topic_create(d.mock.cluster, topic.c_str(), kPartitionsPerTopic, 1);
     d.config.topics.push_back({topic, {SourceOfTopic(topic)}});
   }
+  d.config.read_first = {std::string(kMinistryTopic)};
   // The mock cluster's group coordinator waits out a departed member's session before it
   // rebalances; a short session keeps the three runs quick. librdkafka's own log stays
   // quiet about the errors the demo injects on purpose.

@@ -32,6 +32,10 @@ struct KafkaIngestConfig {
   // may not be given other values (docs/kafka.md).
   std::map<std::string, std::string> properties;
   std::vector<TopicBinding> topics;
+  // Topics read to their end before the others are read, at every assignment: the
+  // ministry's topic, so that a backlog of CSP reports is not judged before the contracts
+  // and grants they refer to (docs/kafka.md).
+  std::vector<std::string> read_first;
   size_t batch_messages_max = 5000;    // records per durable batch
   size_t batch_bytes_max = 16u << 20;  // record bytes per durable batch
   int batch_linger_ms = 200;           // a batch is made durable at most this long after
