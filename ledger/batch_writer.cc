@@ -1,5 +1,7 @@
 #include "ledger/batch_writer.h"
 
+#include <pthread.h>
+
 #include <system_error>
 
 namespace gpuledger {
@@ -37,7 +39,10 @@ void BatchWriter::Start(rocksdb::WriteBatch* batch, bool sync) {
   in_flight_ = true;
   if (!thread_.joinable() && !thread_failed_) {
     try {
-      thread_ = std::thread([this] { Run(); });
+      thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "gl-writer");  // for top -H and perf
+        Run();
+      });
     } catch (const std::system_error&) {
       thread_failed_ = true;  // write synchronously from now on
     }

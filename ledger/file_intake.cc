@@ -5,6 +5,8 @@
 // last durable batch: no line is judged twice and none is skipped.
 #include "gpuledger/file_intake.h"
 
+#include <pthread.h>
+
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -227,6 +229,7 @@ Status Pump(Ledger& ledger, const NextLineFn& next, std::string_view origin_name
   std::thread reader;
   try {
     reader = std::thread([&] {
+      pthread_setname_np(pthread_self(), "gl-reader");  // for top -H and perf
       try {
         ReadAndPrepare(next, offset_now, cursor->line, origin_name, clock, options, &queue);
       } catch (const std::exception& e) {  // e.g. std::bad_alloc; never crosses the library
