@@ -119,6 +119,63 @@ TEST(KafkaBrokerIngest, TopicGainsPartitionsWhileServing) {
   EXPECT_EQ(ledger->stats().rejects, 0u);
 }
 
+// A second consumer joins the group and leaves again while the first serves: the first
+// loses partitions and gets them back. It resumes them from its ledger's offsets, not from
+// the offsets the other consumer committed to Kafka meanwhile, so its ledger still ends
+// with every record exactly once.
+TEST(KafkaBrokerIngest, PartitionsRevokedAndReassignedWhileServing) {
+  const std::string brokers = RealBrokers();
+  const std::string topic = UniqueTopic("rebalance");
+  CreateRealTopic(brokers, topic, 4);
+  std::vector<std::string> lines = AcceptedLines(3600, 55);
+  TempDir dir;
+  auto ledger = Open(dir.Sub("a"));
+  auto other = Open(dir.Sub("b"));
+  KafkaIngestConfig config = TestConfig(brokers, {{topic, kGenSources}}, "rebalance-" + topic);
+  config.properties["session.timeout.ms"] = "6000";
+  config.progress_interval_seconds = 1;
+  ProduceLines(brokers, topic, {lines.begin(), lines.begin() + 9}, KafkaMode::kStructured, 0);
+  EXPECT_EQ(Drain(*ledger, config).counts.total(), 9u);
+  std::atomic<bool> stop_a{false}, stop_b{false};
+  std::atomic<uint64_t> judged_a{0};
+  ServeOptions a_options, b_options;
+  a_options.stop = &stop_a;
+  a_options.progress = [&](const ServeStats& s) { judged_a = s.counts.total(); };
+  b_options.stop = &stop_b;
+  Result<ServeStats> a = Status::IOError("not run"), b = Status::IOError("not run");
+  std::thread a_thread([&] { a = Serve(*ledger, config, a_options); });
+  const size_t n = lines.size() - 9, third = n / 3;
+  auto produce = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; i += 100) {
+      std::vector<std::string> chunk(lines.begin() + 9 + i,
+                                     lines.begin() + 9 + std::min(to, i + 100));
+      ProduceLines(brokers, topic, chunk, KafkaMode::kStructured,
+                   static_cast<int32_t>(i / 100 % 4));
+    }
+  };
+  produce(0, third);
+  std::thread b_thread([&] { b = Serve(*other, config, b_options); });
+  produce(third, 2 * third);
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  stop_b = true;
+  b_thread.join();
+  produce(2 * third, n);
+  for (int w = 0; w < 1200 && judged_a < n; ++w) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  stop_a = true;
+  a_thread.join();
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_GT(b->counts.total(), 0u) << "the second consumer never got a partition";
+  EXPECT_GE(a->revocations, 2u);
+  EXPECT_GE(a->assignments, 3u);
+  EXPECT_EQ(a->counts.total(), n);
+  EXPECT_EQ(ledger->stats().entries, lines.size());
+  EXPECT_EQ(ledger->stats().duplicates, 0u);
+  EXPECT_EQ(ledger->stats().rejects, 0u);
+}
+
 pid_t Spawn(const std::vector<std::string>& args) {
   std::vector<char*> argv;
   std::string cli = GPULEDGER_CLI_PATH;
