@@ -160,7 +160,7 @@ void Server::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     } else {
       rd_kafka_assign(rk, parts);
     }
-    paused_.clear();  // an assignment starts unpaused
+    if (!cooperative) paused_.clear();  // an eager assignment starts unpaused
     ReadFirstThenResume();
     return;
   }
