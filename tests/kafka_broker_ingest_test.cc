@@ -4,7 +4,6 @@
 // the same ledger as `gpuledger ingest` of the same file.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -19,8 +18,6 @@
 #include "tests/event_gen.h"
 #include "tests/kafka_test_util.h"
 #include "tests/test_util.h"
-
-extern char** environ;
 
 namespace gpuledger::testing {
 namespace {
@@ -190,18 +187,6 @@ TEST(KafkaBrokerIngest, PartitionsRevokedAndReassignedIncrementally) {
   RevokeAndReassignWhileServing("cooperative-sticky");
 }
 
-pid_t Spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  std::string cli = GPULEDGER_CLI_PATH;
-  argv.push_back(cli.data());
-  std::vector<std::string> copy = args;
-  for (std::string& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  EXPECT_EQ(posix_spawn(&pid, cli.c_str(), nullptr, nullptr, argv.data(), environ), 0);
-  return pid;
-}
-
 // kill -9 of `serve` at random moments while a producer writes; after the last restart
 // every produced record is accounted for exactly once and verify passes.
 TEST(KafkaBrokerIngest, KillNineWhileProducing) {
@@ -226,7 +211,7 @@ TEST(KafkaBrokerIngest, KillNineWhileProducing) {
   });
   std::mt19937 rng(12345);
   for (int kill = 0; kill < 12; ++kill) {
-    pid_t pid = Spawn({"serve", "--data", data, "--config", dir.Sub("config.json"), "--quiet"});
+    pid_t pid = SpawnCli({"serve", "--data", data, "--config", dir.Sub("config.json"), "--quiet"});
     ASSERT_GT(pid, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 1200));
     ASSERT_EQ(::kill(pid, SIGKILL), 0);

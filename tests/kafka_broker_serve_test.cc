@@ -1,10 +1,8 @@
 // `serve` against the real broker: SIGTERM finishes and syncs the batch, prints the JSON
 // report, and a restart goes on exactly where it stopped; records deleted from Kafka before
 // they were ingested stop serve (or, if configured, are counted as offset gaps).
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -15,27 +13,8 @@
 #include "tests/kafka_test_util.h"
 #include "tests/test_util.h"
 
-extern char** environ;
-
 namespace gpuledger::testing {
 namespace {
-
-// Starts the CLI with stdout into `out_path`; returns its pid.
-pid_t SpawnCli(const std::vector<std::string>& args, const std::string& out_path) {
-  std::string cli = GPULEDGER_CLI_PATH;
-  std::vector<std::string> copy = args;
-  std::vector<char*> argv{cli.data()};
-  for (std::string& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t pid = -1;
-  EXPECT_EQ(posix_spawn(&pid, cli.c_str(), &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
-}
 
 TEST(KafkaBrokerServe, SigtermFinishesTheBatchThenRestartGoesOn) {
   const std::string brokers = RealBrokers();

@@ -11,42 +11,21 @@
 #include <vector>
 
 #include "consumers/rdkafka_handles.h"
+#include "tests/kafka_test_util.h"
 
 namespace gpuledger {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string Brokers() {
-  const char* brokers = std::getenv("GPULEDGER_KAFKA_BROKERS");
-  return brokers == nullptr ? "" : brokers;
-}
-
-std::string UniqueName(const std::string& prefix) {
-  std::random_device rd;
-  return prefix + "-" + std::to_string(std::chrono::system_clock::now().time_since_epoch() / 1ms) +
-         "-" + std::to_string(rd() % 1000000);
-}
-
-kafka::KafkaPtr MakeClient(rd_kafka_type_t type, const std::map<std::string, std::string>& props) {
-  kafka::ConfPtr conf(rd_kafka_conf_new());
-  Status set = kafka::SetProperties(conf.get(), props);
-  EXPECT_TRUE(set.ok()) << set.ToString();
-  char err[512];
-  kafka::KafkaPtr rk(rd_kafka_new(type, conf.get(), err, sizeof err));
-  if (rk) conf.release();  // rd_kafka_new took it
-  EXPECT_TRUE(rk) << err;
-  return rk;
-}
-
 TEST(KafkaBrokerSmoke, MetadataAndRoundTrip) {
-  const std::string brokers = Brokers();
+  const std::string brokers = testing::RealBrokers();
   ASSERT_FALSE(brokers.empty())
       << "GPULEDGER_KAFKA_BROKERS is unset: run through CTest (fixture kafka_broker), or start "
          "ops/kafka-broker.sh and export GPULEDGER_KAFKA_BROKERS=$(ops/kafka-broker.sh bootstrap)";
 
   // Metadata: the broker answers and reports itself.
-  kafka::KafkaPtr producer = MakeClient(
+  kafka::KafkaPtr producer = testing::MakeClient(
       RD_KAFKA_PRODUCER, {{"bootstrap.servers", brokers}, {"acks", "all"}, {"linger.ms", "0"}});
   ASSERT_TRUE(producer);
   const rd_kafka_metadata_t* md = nullptr;
@@ -56,7 +35,7 @@ TEST(KafkaBrokerSmoke, MetadataAndRoundTrip) {
   rd_kafka_metadata_destroy(md);
 
   // Produce 10 messages to a fresh (auto-created) topic.
-  const std::string topic = UniqueName("smoke");
+  const std::string topic = testing::UniqueTopic("smoke");
   std::vector<std::string> sent;
   for (int i = 0; i < 10; ++i) {
     sent.push_back("message-" + std::to_string(i));
@@ -71,10 +50,11 @@ TEST(KafkaBrokerSmoke, MetadataAndRoundTrip) {
   EXPECT_EQ(rd_kafka_outq_len(producer.get()), 0);
 
   // Consume them back through a consumer group (the group coordinator works too).
-  kafka::KafkaPtr consumer = MakeClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", brokers},
-                                                            {"group.id", UniqueName("smoke-g")},
-                                                            {"auto.offset.reset", "earliest"},
-                                                            {"enable.auto.commit", "false"}});
+  kafka::KafkaPtr consumer =
+      testing::MakeClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", brokers},
+                                              {"group.id", testing::UniqueTopic("smoke-g")},
+                                              {"auto.offset.reset", "earliest"},
+                                              {"enable.auto.commit", "false"}});
   ASSERT_TRUE(consumer);
   rd_kafka_poll_set_consumer(consumer.get());
   kafka::PartitionListPtr topics(rd_kafka_topic_partition_list_new(1));

@@ -6,8 +6,6 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +23,7 @@
 #include "consumers/rdkafka_handles.h"
 #include "gpuledger/cloudevents_kafka.h"
 #include "tests/event_gen.h"
+#include "tests/kafka_test_util.h"
 #include "tests/test_util.h"
 
 namespace gpuledger {
@@ -40,30 +39,9 @@ ProduceOptions Options(std::string brokers, std::string topic,
   return o;
 }
 
-kafka::KafkaPtr MakeClient(rd_kafka_type_t type, const std::map<std::string, std::string>& props) {
-  kafka::ConfPtr conf(rd_kafka_conf_new());
-  Status set = kafka::SetProperties(conf.get(), props);
-  EXPECT_TRUE(set.ok()) << set.ToString();
-  char err[512];
-  kafka::KafkaPtr rk(rd_kafka_new(type, conf.get(), err, sizeof err));
-  EXPECT_TRUE(rk) << err;
-  if (rk) conf.release();  // rd_kafka_new took it
-  return rk;
-}
-
-// One in-process mock broker, alive as long as this object.
-class MockCluster {
- public:
-  MockCluster() : rk_(MakeClient(RD_KAFKA_PRODUCER, {{"test.mock.num.brokers", "1"}})) {}
-  rd_kafka_mock_cluster_t* get() const { return rd_kafka_handle_mock_cluster(rk_.get()); }
-  std::string brokers() const { return rd_kafka_mock_cluster_bootstraps(get()); }
-  void CreateTopic(const std::string& topic, int partitions) const {
-    ASSERT_EQ(rd_kafka_mock_topic_create(get(), topic.c_str(), partitions, 1),
-              RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
-
- private:
-  kafka::KafkaPtr rk_;
+// One in-process mock broker (tests/kafka_test_util.h), alive as long as this object.
+struct OneBrokerMock : testing::MockCluster {
+  OneBrokerMock() : testing::MockCluster(1) {}
 };
 
 struct Consumed {
@@ -91,10 +69,10 @@ Consumed Copy(const rd_kafka_message_t* m) {
 // Every record of `topic`, read from the beginning to the end, by partition and offset.
 std::vector<Consumed> ConsumeAll(const std::string& brokers, const std::string& topic,
                                  int partitions) {
-  kafka::KafkaPtr rk = MakeClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", brokers},
-                                                      {"group.id", "kafka-produce-test"},
-                                                      {"enable.auto.commit", "false"},
-                                                      {"enable.partition.eof", "true"}});
+  kafka::KafkaPtr rk = testing::MakeClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", brokers},
+                                                               {"group.id", "kafka-produce-test"},
+                                                               {"enable.auto.commit", "false"},
+                                                               {"enable.partition.eof", "true"}});
   std::vector<Consumed> out;
   if (!rk) return out;
   kafka::PartitionListPtr list(rd_kafka_topic_partition_list_new(partitions));
@@ -227,7 +205,7 @@ std::string MixedFile(testing::GenSummary* summary) {
 }
 
 void ProduceAndCheck(KafkaMode mode) {
-  MockCluster cluster;
+  OneBrokerMock cluster;
   const std::string topic = "events-" + std::string(KafkaModeName(mode));
   cluster.CreateTopic(topic, kPartitions);
   testing::TempDir tmp;
@@ -236,7 +214,7 @@ void ProduceAndCheck(KafkaMode mode) {
   testing::WriteFile(tmp.Sub("events.jsonl"), contents);
   const std::vector<Expected> expected = ExpectedRecords(contents.substr(3), mode);
 
-  ProduceOptions options = Options(cluster.brokers(), topic, mode);
+  ProduceOptions options = Options(cluster.bootstrap(), topic, mode);
   uint64_t last_progress = 0;
   options.progress = [&](uint64_t done, uint64_t) { last_progress = done; };
   Result<ProduceReport> report = ProduceFile(tmp.Sub("events.jsonl"), options);
@@ -255,7 +233,7 @@ void ProduceAndCheck(KafkaMode mode) {
     EXPECT_LE(report->sent_structured, summary.malformed);
   }
 
-  const std::vector<Consumed> consumed = ConsumeAll(cluster.brokers(), topic, kPartitions);
+  const std::vector<Consumed> consumed = ConsumeAll(cluster.bootstrap(), topic, kPartitions);
   ASSERT_EQ(consumed.size(), expected.size());  // blank lines were not sent
   const std::vector<size_t> line_of = MatchRecords(consumed, expected);
   std::set<int32_t> partitions_used;
@@ -285,7 +263,7 @@ TEST(KafkaProduceTest, BinaryJsonModeRoundTrip) { ProduceAndCheck(KafkaMode::kBi
 TEST(KafkaProduceTest, FlatBuffersModeRoundTrip) { ProduceAndCheck(KafkaMode::kBinaryFlatBuffers); }
 
 TEST(KafkaProduceTest, KeyIsTheTopLevelSourceOrNoneWithAFixedPartition) {
-  MockCluster cluster;
+  OneBrokerMock cluster;
   cluster.CreateTopic("keys", 3);
   testing::TempDir tmp;
   const std::string lines[] = {
@@ -296,10 +274,10 @@ TEST(KafkaProduceTest, KeyIsTheTopLevelSourceOrNoneWithAFixedPartition) {
   };
   testing::WriteFile(tmp.Sub("k.jsonl"), lines[0] + "\n" + lines[1] + "\n" + lines[2] + "\n" +
                                              lines[3]);  // no final newline
-  Result<ProduceReport> r = ProduceFile(tmp.Sub("k.jsonl"), Options(cluster.brokers(), "keys"));
+  Result<ProduceReport> r = ProduceFile(tmp.Sub("k.jsonl"), Options(cluster.bootstrap(), "keys"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   std::map<std::string, std::optional<std::string>> key_of;
-  for (const Consumed& c : ConsumeAll(cluster.brokers(), "keys", 3)) key_of[c.value] = c.key;
+  for (const Consumed& c : ConsumeAll(cluster.bootstrap(), "keys", 3)) key_of[c.value] = c.key;
   ASSERT_EQ(key_of.size(), 4u);
   EXPECT_EQ(key_of[lines[0]], "outer");
   EXPECT_EQ(key_of[lines[1]], "spaced");
@@ -307,12 +285,12 @@ TEST(KafkaProduceTest, KeyIsTheTopLevelSourceOrNoneWithAFixedPartition) {
   EXPECT_EQ(key_of[lines[3]], std::nullopt);
 
   cluster.CreateTopic("fixed", 3);
-  ProduceOptions fixed = Options(cluster.brokers(), "fixed");
+  ProduceOptions fixed = Options(cluster.bootstrap(), "fixed");
   fixed.partition = 2;
   fixed.in_flight_messages_max = 1;  // every record waits for the one before it
   ASSERT_TRUE(ProduceFile(tmp.Sub("k.jsonl"), fixed).ok());
   std::vector<std::string> values;
-  for (const Consumed& c : ConsumeAll(cluster.brokers(), "fixed", 3)) {
+  for (const Consumed& c : ConsumeAll(cluster.bootstrap(), "fixed", 3)) {
     EXPECT_EQ(c.partition, 2);
     EXPECT_EQ(c.key, std::nullopt);
     values.push_back(c.value);
@@ -321,12 +299,12 @@ TEST(KafkaProduceTest, KeyIsTheTopLevelSourceOrNoneWithAFixedPartition) {
 }
 
 TEST(KafkaProduceTest, SmallLocalQueueAndStandardInput) {
-  MockCluster cluster;
+  OneBrokerMock cluster;
   cluster.CreateTopic("small-queue", 1);
   testing::TempDir tmp;
   testing::GenSummary summary;
   testing::WriteFile(tmp.Sub("e.jsonl"), testing::GenerateJsonl(3000, 3, &summary));
-  ProduceOptions options = Options(cluster.brokers(), "small-queue");
+  ProduceOptions options = Options(cluster.bootstrap(), "small-queue");
   options.properties = {{"queue.buffering.max.messages", "7"}};  // RD_KAFKA_RESP_ERR__QUEUE_FULL
   const int saved_stdin = dup(0), file = open(tmp.Sub("e.jsonl").c_str(), O_RDONLY);
   ASSERT_TRUE(saved_stdin >= 0 && file >= 0 && dup2(file, 0) == 0);
@@ -335,7 +313,7 @@ TEST(KafkaProduceTest, SmallLocalQueueAndStandardInput) {
   close(saved_stdin), close(file), clearerr(stdin);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->delivered, summary.non_blank());
-  EXPECT_EQ(ConsumeAll(cluster.brokers(), "small-queue", 1).size(), summary.non_blank());
+  EXPECT_EQ(ConsumeAll(cluster.bootstrap(), "small-queue", 1).size(), summary.non_blank());
 }
 
 TEST(KafkaProduceTest, RefusedPropertiesAreInvalidArgument) {
@@ -372,19 +350,19 @@ std::string ExpectEveryRecordFails(const ProduceOptions& options) {
 }
 
 TEST(KafkaProduceTest, BrokerErrorsFailRecordsAndTheResult) {
-  MockCluster cluster;
+  OneBrokerMock cluster;
   cluster.CreateTopic("refused", 1);
   std::vector<rd_kafka_resp_err_t> errors(1000, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
   rd_kafka_mock_push_request_errors_array(cluster.get(), /*ProduceRequest=*/0, errors.size(),
                                           errors.data());
-  std::string message = ExpectEveryRecordFails(Options(cluster.brokers(), "refused"));
+  std::string message = ExpectEveryRecordFails(Options(cluster.bootstrap(), "refused"));
   EXPECT_NE(message.find("TOPIC_AUTHORIZATION_FAILED"), std::string::npos) << message;
 }
 
 TEST(KafkaProduceTest, MissingTopicFailsAfterTheMessageTimeout) {
-  MockCluster cluster;  // it would create the topic on demand: make its metadata say "unknown"
+  OneBrokerMock cluster;  // it would create the topic on demand: make its metadata say "unknown"
   rd_kafka_mock_topic_set_error(cluster.get(), "absent", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
-  ProduceOptions options = Options(cluster.brokers(), "absent");
+  ProduceOptions options = Options(cluster.bootstrap(), "absent");
   options.properties = {{"message.timeout.ms", "1000"}};
   ExpectEveryRecordFails(options);
 }

@@ -11,18 +11,22 @@
 
 namespace gpuledger::testing {
 
-MockCluster::MockCluster(int brokers) {
+kafka::KafkaPtr MakeClient(rd_kafka_type_t type, const std::map<std::string, std::string>& props) {
   kafka::ConfPtr conf(rd_kafka_conf_new());
-  EXPECT_TRUE(kafka::SetProperties(conf.get(), {{"test.mock.num.brokers", std::to_string(brokers)},
-                                                {"log_level", "2"}})
-                  .ok());
+  Status set = kafka::SetProperties(conf.get(), props);
+  EXPECT_TRUE(set.ok()) << set.ToString();
   char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err);
-  EXPECT_NE(rk, nullptr) << err;
-  if (rk == nullptr) return;
-  conf.release();
-  owner_.reset(rk);
-  cluster_ = rd_kafka_handle_mock_cluster(rk);
+  kafka::KafkaPtr rk(rd_kafka_new(type, conf.get(), err, sizeof err));
+  EXPECT_TRUE(rk) << err;
+  if (rk) conf.release();  // rd_kafka_new took it
+  return rk;
+}
+
+MockCluster::MockCluster(int brokers)
+    : owner_(MakeClient(RD_KAFKA_PRODUCER,
+                        {{"test.mock.num.brokers", std::to_string(brokers)}, {"log_level", "2"}})) {
+  if (!owner_) return;
+  cluster_ = rd_kafka_handle_mock_cluster(owner_.get());
   bootstrap_ = rd_kafka_mock_cluster_bootstraps(cluster_);
 }
 
@@ -41,13 +45,7 @@ std::string RealBrokers() {
 namespace {
 
 kafka::KafkaPtr AdminClient(const std::string& brokers) {
-  kafka::ConfPtr conf(rd_kafka_conf_new());
-  EXPECT_TRUE(kafka::SetProperties(conf.get(), {{"bootstrap.servers", brokers}}).ok());
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err);
-  EXPECT_NE(rk, nullptr) << err;
-  if (rk) conf.release();
-  return kafka::KafkaPtr(rk);
+  return MakeClient(RD_KAFKA_PRODUCER, {{"bootstrap.servers", brokers}});
 }
 
 // Waits for the admin result event of `queue` and checks every topic result.

@@ -7,6 +7,7 @@
 // rdkafka_mock.h must come after rdkafka.h.
 #include <librdkafka/rdkafka_mock.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@
 #include "gpuledger/kafka_produce.h"
 
 namespace gpuledger::testing {
+
+// A librdkafka client with `props`; EXPECTs that it could be made (null otherwise).
+kafka::KafkaPtr MakeClient(rd_kafka_type_t type, const std::map<std::string, std::string>& props);
 
 // librdkafka's embedded mock cluster; lives as long as this object.
 class MockCluster {

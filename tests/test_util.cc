@@ -36,9 +36,8 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-CommandResult RunCli(const std::vector<std::string>& args) {
-  TempDir io;
-  std::string out_path = io.Sub("out"), err_path = io.Sub("err");
+pid_t SpawnCli(const std::vector<std::string>& args, const std::string& out_path,
+               const std::string& err_path) {
   std::fflush(nullptr);  // or the child re-prints what the parent had buffered
   pid_t pid = fork();
   if (pid == 0) {
@@ -48,11 +47,18 @@ CommandResult RunCli(const std::vector<std::string>& args) {
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (!freopen(out_path.c_str(), "w", stdout) || !freopen(err_path.c_str(), "w", stderr))
-      _exit(127);
+    if (!out_path.empty() && !freopen(out_path.c_str(), "w", stdout)) _exit(127);
+    if (!err_path.empty() && !freopen(err_path.c_str(), "w", stderr)) _exit(127);
     execv(cli.c_str(), argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+CommandResult RunCli(const std::vector<std::string>& args) {
+  TempDir io;
+  std::string out_path = io.Sub("out"), err_path = io.Sub("err");
+  pid_t pid = SpawnCli(args, out_path, err_path);
   int status = 0;
   waitpid(pid, &status, 0);
   CommandResult r;

@@ -1,6 +1,8 @@
 // Helpers shared by the tests: temporary directories, running the CLI, event builders.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,6 +31,10 @@ struct CommandResult {
 
 // Runs the gpuledger CLI built beside the tests with `args`, capturing stdout and stderr.
 CommandResult RunCli(const std::vector<std::string>& args);
+// Starts the CLI and returns its pid at once (the caller waits for it); stdout and stderr go
+// to the files given, or stay the test's own when empty.
+pid_t SpawnCli(const std::vector<std::string>& args, const std::string& out_path = {},
+               const std::string& err_path = {});
 
 void WriteFile(const std::string& path, const std::string& contents);
 std::string ReadFile(const std::string& path);
