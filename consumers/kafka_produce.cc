@@ -20,7 +20,6 @@
 namespace gpuledger {
 namespace {
 
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr uint64_t kProgressEveryLines = 10000;
 constexpr int kPollWaitMs = 100;
 // Bounds how long an unreachable cluster can hold a record; properties may override it.

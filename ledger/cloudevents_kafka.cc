@@ -172,6 +172,11 @@ KafkaRecordMessage MessageFromKafkaRecord(std::string_view value,
   m.mode = DetectMode(content_type, headers);
   if (m.mode == KafkaMode::kStructured) {
     m.content_type = kStructuredContentType;
+    // A byte order mark opening the record and a '\r' ending it (a CRLF line sent line by
+    // line) are dropped, as the file reader drops them, so that a file sent with `kcat -l`
+    // gives the same ledger as `gpuledger ingest` of it. Both are JSON-insignificant.
+    if (value.starts_with(kUtf8Bom)) value.remove_prefix(kUtf8Bom.size());
+    if (value.ends_with('\r')) value.remove_suffix(1);
     m.message = std::string(value);
     // The same white space as a blank line of a file (file_intake.cc), so that a file sent
     // with kcat gives the same counts as `gpuledger ingest` of it.

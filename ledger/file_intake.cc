@@ -25,7 +25,6 @@ namespace gpuledger {
 namespace {
 
 constexpr std::string_view kCursorPrefix = "file:";
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr size_t kCursorValueBytes = 8 * 6;
 
 struct FileCloser {

@@ -89,6 +89,11 @@ TEST(CloudEventsKafkaTest, BlankStructuredValues) {
   EXPECT_TRUE(MessageFromKafkaRecord(" \t\r\n", {}).blank);
   EXPECT_FALSE(MessageFromKafkaRecord(" x ", {}).blank);
   EXPECT_TRUE(MessageFromKafkaRecord("\f\v", {}).blank);  // as a blank line of a file
+  // A byte order mark opening a structured record is ignored, as at the start of a file.
+  KafkaRecordMessage bom = MessageFromKafkaRecord("\xEF\xBB\xBF{\"a\":1}", {});
+  EXPECT_EQ(bom.message, "{\"a\":1}");
+  EXPECT_FALSE(bom.blank);
+  EXPECT_EQ(MessageFromKafkaRecord("{\"a\":1}\r", {}).message, "{\"a\":1}");  // a CRLF line
   KafkaRecordMessage m = MessageFromKafkaRecord("  ", {{"ce_specversion", "1.0"}});
   EXPECT_FALSE(m.blank);
   EXPECT_EQ(m.reject_reason, reason::kMalformed);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gpuledger/file_intake.h"
+#include "gpuledger/json_lines.h"
 #include "gpuledger/ledger.h"
 #include "gpuledger/simulate.h"
 #include "tests/kafka_test_util.h"
@@ -44,10 +45,13 @@ TEST(KafkaBrokerClients, KcatFileGivesTheSameLedgerAsIngest) {
   sim.days = 2;
   sim.with_faults = true;
   std::string body;
-  auto summary =
-      Simulate(sim, [&](const SimulatedEvent& e) { body += std::string(e.json) + "\n"; });
+  size_t n = 0;
+  auto summary = Simulate(sim, [&](const SimulatedEvent& e) {
+    body += std::string(e.json) + (n++ % 3 == 0 ? "\r\n" : "\n");  // some CRLF lines
+  });
   ASSERT_TRUE(summary.ok());
-  body += "\n   \n";  // blank lines: skipped and not counted, by both
+  body += "\n   \n";                    // blank lines: skipped and not counted, by both
+  body = std::string(kUtf8Bom) + body;  // a byte order mark: ignored by both, as is CR
   WriteFile(dir.Sub("events.jsonl"), body);
   ASSERT_EQ(Shell(Env("GPULEDGER_KCAT", "kcat") + " -P -q -b " + brokers + " -t " + topic + " -l " +
                   Quote(dir.Sub("events.jsonl"))),

@@ -14,6 +14,10 @@ namespace gpuledger {
 // so the cut only bounds memory).
 inline constexpr size_t kJsonLineBytesMax = 16u << 20;
 
+// A UTF-8 byte order mark: ignored where it opens a file or a structured Kafka record
+// (RFC 8259 section 8.1 lets parsers ignore it); it is not part of the event.
+inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
 // The white space of a blank line; the same for a blank Kafka record.
 bool IsBlankLine(std::string_view line);
 
