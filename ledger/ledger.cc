@@ -318,6 +318,20 @@ Result<std::optional<std::string>> Ledger::GetCursor(std::string_view name) cons
   return impl_->state->Get(format::CursorKey(name));
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> Ledger::ListCursors(
+    std::string_view prefix, size_t limit) const {
+  const std::string start = format::CursorKey(prefix);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (it->Seek(start); it->Valid() && out.size() < limit; it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (!key.starts_with(start)) break;
+    out.emplace_back(std::string(key.substr(1)), it->value().ToString());
+  }
+  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  return out;
+}
+
 uint64_t Ledger::size() const { return impl_->committed.size; }
 std::function<int64_t()> Ledger::clock() const { return impl_->options.now_seconds; }
 

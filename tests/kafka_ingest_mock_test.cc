@@ -50,6 +50,10 @@ TEST(KafkaMockIngest, ExactCountsAndResumeFromLedgerOffsets) {
   ASSERT_TRUE(cursor.ok());
   ASSERT_TRUE(cursor.value().has_value());
   EXPECT_EQ(*cursor.value(), std::to_string(lines.size()));
+  auto cursors = ledger->ListCursors("kafka:");
+  ASSERT_TRUE(cursors.ok());
+  ASSERT_EQ(cursors->size(), 1u);
+  EXPECT_EQ((*cursors)[0].first, KafkaCursorName("events", 0));
   ASSERT_EQ(b.partitions.size(), 1u);
   EXPECT_EQ(b.partitions[0].next_offset, static_cast<int64_t>(lines.size()));
   VerifyReport report;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gpuledger/status.h"
@@ -154,6 +155,10 @@ class Ledger {
   // Forgets everything staged since the last Commit() or CommitAsync().
   void Abandon();
   [[nodiscard]] Result<std::optional<std::string>> GetCursor(std::string_view name) const;
+  // Every committed cursor whose name starts with `prefix` (e.g. "kafka:"), by name, at
+  // most `limit` of them.
+  [[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> ListCursors(
+      std::string_view prefix, size_t limit = 100000) const;
 
   // --- reading ---
   uint64_t size() const;                   // committed entries
