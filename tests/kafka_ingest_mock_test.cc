@@ -53,7 +53,7 @@ TEST(KafkaMockIngest, ExactCountsAndResumeFromLedgerOffsets) {
   auto cursors = ledger->ListCursors("kafka:");
   ASSERT_TRUE(cursors.ok());
   ASSERT_EQ(cursors->size(), 1u);
-  EXPECT_EQ((*cursors)[0].first, KafkaCursorName("events", 0));
+  EXPECT_EQ(cursors.value()[0].first, KafkaCursorName("events", 0));
   ASSERT_EQ(b.partitions.size(), 1u);
   EXPECT_EQ(b.partitions[0].next_offset, static_cast<int64_t>(lines.size()));
   VerifyReport report;
