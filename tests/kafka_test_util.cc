@@ -123,6 +123,10 @@ KafkaIngestConfig TestConfig(const std::string& brokers, const std::vector<Topic
   config.properties["group.id"] = group;
   config.properties["log_level"] = "2";
   config.properties["topic.metadata.refresh.interval.ms"] = "1000";
+  // librdkafka sometimes leaves a pending member id behind when it joins (its issue #5569),
+  // which stalls the group's first rebalance for a whole session: keep sessions short.
+  config.properties["session.timeout.ms"] = "6000";
+  config.properties["heartbeat.interval.ms"] = "1000";
   config.topics = topics;
   config.batch_messages_max = 500;
   config.batch_linger_ms = 50;
