@@ -33,11 +33,6 @@ Status ReadProperties(const json& kafka, KafkaIngestConfig* config) {
     } else {
       return Status::InvalidArgument("kafka property " + key + " must be a string or integer");
     }
-    auto owned = OwnedProperties().find(key);
-    if (owned != OwnedProperties().end() && owned->second != text) {
-      return Status::InvalidArgument("kafka property " + key + " is set by gpuledger to " +
-                                     owned->second + " (exactly-once ingest needs it)");
-    }
     config->properties[key] = text;
   }
   return Status::Ok();
@@ -140,11 +135,22 @@ Result<KafkaIngestConfig> ParseKafkaConfig(std::string_view text) {
   if (!config.properties.count("bootstrap.servers")) {
     return Status::InvalidArgument("the config has no kafka.bootstrap.servers");
   }
-  for (const auto& [key, value] : OwnedProperties()) config.properties[key] = value;
-  config.properties.try_emplace("group.id", "gpuledger");
-  // New partitions of a topic are noticed within seconds, not librdkafka's default 5 min.
-  config.properties.try_emplace("topic.metadata.refresh.interval.ms", "5000");
+  if (Status s = ApplyKafkaProperties(&config.properties); !s.ok()) return s;
   return config;
+}
+
+Status ApplyKafkaProperties(std::map<std::string, std::string>* properties) {
+  for (const auto& [key, value] : OwnedProperties()) {
+    auto [it, fresh] = properties->try_emplace(key, value);
+    if (!fresh && it->second != value) {
+      return Status::InvalidArgument("kafka property " + key + " is set by gpuledger to " + value +
+                                     " (exactly-once ingest needs it)");
+    }
+  }
+  properties->try_emplace("group.id", "gpuledger");
+  // New partitions of a topic are noticed within seconds, not librdkafka's default 5 min.
+  properties->try_emplace("topic.metadata.refresh.interval.ms", "5000");
+  return Status::Ok();
 }
 
 Result<KafkaIngestConfig> LoadKafkaConfig(const std::string& path) {

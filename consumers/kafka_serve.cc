@@ -87,7 +87,9 @@ class Server {
 
 Status Server::Create() {
   ConfPtr conf(rd_kafka_conf_new());
-  if (Status s = SetProperties(conf.get(), config_.properties); !s.ok()) return s;
+  std::map<std::string, std::string> properties = config_.properties;
+  if (Status s = ApplyKafkaProperties(&properties); !s.ok()) return s;
+  if (Status s = SetProperties(conf.get(), properties); !s.ok()) return s;
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Server::RebalanceThunk);
   rd_kafka_conf_set_opaque(conf.get(), this);
   char err[512];

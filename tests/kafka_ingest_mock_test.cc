@@ -205,6 +205,12 @@ TEST(KafkaConfig, RefusesOwnedPropertiesAndUnknownFields) {
   EXPECT_EQ(ok->properties.at("enable.auto.commit"), "false");
   EXPECT_EQ(ok->batch_messages_max, 100u);
   EXPECT_EQ(ok->batch_linger_ms, 20);
+  // A config made in code gets the same check from Serve.
+  std::map<std::string, std::string> props = {{"enable.auto.commit", "true"}};
+  EXPECT_FALSE(ApplyKafkaProperties(&props).ok());
+  props = {{"bootstrap.servers", "b"}};
+  ASSERT_TRUE(ApplyKafkaProperties(&props).ok());
+  EXPECT_EQ(props.at("auto.offset.reset"), "error");
   ASSERT_EQ(ok->topics.size(), 1u);
   EXPECT_EQ(ok->topics[0].sources[0], "csp/kt-cloud");
 }

@@ -159,9 +159,6 @@ Status RunPhases(Demo& d, const std::map<std::string, std::string>& files,
                          {"session.timeout.ms", "6000"},
                          {"heartbeat.interval.ms", "1000"},
                          {"log_level", "2"}};
-  auto parsed = ParseKafkaConfig(R"({"kafka":{"bootstrap.servers":"x"},"topics":{"t":["s"]}})");
-  if (!parsed.ok()) return parsed.status();
-  for (const auto& [k, v] : parsed->properties) d.config.properties.try_emplace(k, v);
 
   // Phase 1: the ministry's contracts and allocations, which the CSPs' events refer to.
   if (Status s = d.Produce(std::string(kMinistryTopic), files.at(std::string(kMinistryTopic)),

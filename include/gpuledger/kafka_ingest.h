@@ -52,6 +52,11 @@ struct KafkaIngestConfig {
 [[nodiscard]] Result<KafkaIngestConfig> LoadKafkaConfig(const std::string& path);
 [[nodiscard]] Result<KafkaIngestConfig> ParseKafkaConfig(std::string_view json);
 
+// Sets the librdkafka properties that exactly-once ingest owns (refusing other values for
+// them, InvalidArgument) and gpuledger's defaults for the others. ParseKafkaConfig and
+// Serve both apply it, so a config made in code gets the same guarantees as a file.
+[[nodiscard]] Status ApplyKafkaProperties(std::map<std::string, std::string>* properties);
+
 // The ledger cursor that holds a partition's next offset.
 std::string KafkaCursorName(std::string_view topic, int32_t partition);
 
