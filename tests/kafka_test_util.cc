@@ -22,16 +22,14 @@ kafka::KafkaPtr MakeClient(rd_kafka_type_t type, const std::map<std::string, std
   return rk;
 }
 
-MockCluster::MockCluster(int brokers)
-    : owner_(MakeClient(RD_KAFKA_PRODUCER,
-                        {{"test.mock.num.brokers", std::to_string(brokers)}, {"log_level", "2"}})) {
-  if (!owner_) return;
-  cluster_ = rd_kafka_handle_mock_cluster(owner_.get());
-  bootstrap_ = rd_kafka_mock_cluster_bootstraps(cluster_);
+MockCluster::MockCluster(int brokers) {
+  auto mock = kafka::StartMockKafka(brokers, 2);
+  EXPECT_TRUE(mock.ok()) << mock.status().ToString();
+  if (mock.ok()) mock_ = std::move(mock.value());
 }
 
 void MockCluster::CreateTopic(const std::string& topic, int partitions) {
-  ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, 1),
+  ASSERT_EQ(rd_kafka_mock_topic_create(mock_.cluster, topic.c_str(), partitions, 1),
             RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 

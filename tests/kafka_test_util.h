@@ -3,14 +3,11 @@
 // producing test lines.
 #pragma once
 
-#include <librdkafka/rdkafka.h>
-// rdkafka_mock.h must come after rdkafka.h.
-#include <librdkafka/rdkafka_mock.h>
-
 #include <map>
 #include <string>
 #include <vector>
 
+#include "consumers/kafka_mock.h"
 #include "consumers/rdkafka_handles.h"
 #include "gpuledger/kafka_ingest.h"
 #include "gpuledger/kafka_produce.h"
@@ -24,14 +21,12 @@ kafka::KafkaPtr MakeClient(rd_kafka_type_t type, const std::map<std::string, std
 class MockCluster {
  public:
   explicit MockCluster(int brokers = 3);
-  rd_kafka_mock_cluster_t* get() const { return cluster_; }
-  const std::string& bootstrap() const { return bootstrap_; }
+  rd_kafka_mock_cluster_t* get() const { return mock_.cluster; }
+  const std::string& bootstrap() const { return mock_.bootstrap; }
   void CreateTopic(const std::string& topic, int partitions);
 
  private:
-  kafka::KafkaPtr owner_;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-  std::string bootstrap_;
+  kafka::MockKafka mock_;
 };
 
 // The real broker started by CTest's fixture; fails the test when it is not set.

@@ -4,9 +4,6 @@
 // runs (ministry first, then the CSPs with injected fetch errors, then the month's close),
 // verified, and summarised as one JSON object.
 #include <fmt/core.h>
-#include <librdkafka/rdkafka.h>
-// rdkafka_mock.h must come after rdkafka.h.
-#include <librdkafka/rdkafka_mock.h>
 
 #include <chrono>
 #include <filesystem>
@@ -14,7 +11,7 @@
 #include <iostream>
 #include <vector>
 
-#include "consumers/rdkafka_handles.h"
+#include "consumers/kafka_mock.h"
 #include "gpuledger/kafka_ingest.h"
 #include "gpuledger/kafka_produce.h"
 #include "gpuledger/simulate.h"
@@ -34,32 +31,6 @@ constexpr std::string_view kMinistryTopic = "gpu-events.ministry";
 constexpr int kPartitionsPerTopic = 3;
 constexpr int16_t kFetchApiKey = 1;  // Kafka protocol ApiKey of Fetch (not in the public headers)
 
-// The mock cluster lives as long as the handle that made it.
-struct MockKafka {
-  kafka::KafkaPtr owner;
-  rd_kafka_mock_cluster_t* cluster = nullptr;
-  std::string bootstrap;
-};
-
-Result<MockKafka> StartMock() {
-  kafka::ConfPtr conf(rd_kafka_conf_new());
-  if (Status s =
-          kafka::SetProperties(conf.get(), {{"test.mock.num.brokers", "3"}, {"log_level", "3"}});
-      !s.ok()) {
-    return s;
-  }
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err);
-  if (rk == nullptr) return Status::IOError(std::string("mock Kafka: ") + err);
-  conf.release();
-  MockKafka mock;
-  mock.owner.reset(rk);
-  mock.cluster = rd_kafka_handle_mock_cluster(rk);
-  if (mock.cluster == nullptr) return Status::IOError("librdkafka made no mock cluster");
-  mock.bootstrap = rd_kafka_mock_cluster_bootstraps(mock.cluster);
-  return mock;
-}
-
 std::string SourceOfTopic(const std::string& topic) {
   std::string id = topic.substr(topic.find('.') + 1);
   return id == "ministry" ? id : "csp/" + id;
@@ -68,7 +39,7 @@ std::string SourceOfTopic(const std::string& topic) {
 struct Demo {
   std::string data_dir;
   bool quiet = false;
-  MockKafka mock;
+  kafka::MockKafka mock;
   KafkaIngestConfig config;
   std::unique_ptr<Ledger> ledger;
   ordered_json phases = ordered_json::array();
@@ -220,7 +191,7 @@ int RunDemo(const std::string& data_dir_in, uint64_t seed, uint32_t scale, bool 
   if (!expected.ok()) return Failure(expected.status());
   d.Say(fmt::format("simulated {} events of {} for {} CSPs in {}", expected->events, sim.month,
                     sim.csps, (root / "input").string()));
-  auto mock = StartMock();
+  auto mock = kafka::StartMockKafka(3, 3);
   if (!mock.ok()) return Failure(mock.status());
   d.mock = std::move(mock.value());
   d.Say("mock Kafka cluster (3 brokers) at " + d.mock.bootstrap);
