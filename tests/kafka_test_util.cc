@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "consumers/kafka_admin.h"
 #include "tests/event_gen.h"
 #include "tests/test_util.h"
 
@@ -40,54 +41,14 @@ std::string RealBrokers() {
   return b ? b : "";
 }
 
-namespace {
-
-kafka::KafkaPtr AdminClient(const std::string& brokers) {
-  return MakeClient(RD_KAFKA_PRODUCER, {{"bootstrap.servers", brokers}});
-}
-
-// Waits for the admin result event of `queue` and checks every topic result.
-void ExpectAdminOk(rd_kafka_queue_t* queue, bool partitions) {
-  kafka::EventPtr ev(rd_kafka_queue_poll(queue, 60000));
-  ASSERT_NE(ev, nullptr) << "no admin result within 60 s";
-  ASSERT_EQ(rd_kafka_event_error(ev.get()), RD_KAFKA_RESP_ERR_NO_ERROR)
-      << rd_kafka_event_error_string(ev.get());
-  size_t n = 0;
-  const rd_kafka_topic_result_t** results =
-      partitions
-          ? rd_kafka_CreatePartitions_result_topics(
-                rd_kafka_event_CreatePartitions_result(ev.get()), &n)
-          : rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
-  for (size_t i = 0; i < n; ++i) {
-    EXPECT_EQ(rd_kafka_topic_result_error(results[i]), RD_KAFKA_RESP_ERR_NO_ERROR)
-        << rd_kafka_topic_result_error_string(results[i]);
-  }
-}
-
-}  // namespace
-
 void CreateRealTopic(const std::string& brokers, const std::string& topic, int partitions) {
-  kafka::KafkaPtr rk = AdminClient(brokers);
-  ASSERT_NE(rk, nullptr);
-  char err[512];
-  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
-  ASSERT_NE(nt, nullptr) << err;
-  kafka::QueuePtr q(rd_kafka_queue_new(rk.get()));
-  rd_kafka_CreateTopics(rk.get(), &nt, 1, nullptr, q.get());
-  ExpectAdminOk(q.get(), false);
-  rd_kafka_NewTopic_destroy(nt);
+  Status s = kafka::CreateTopic(brokers, topic, partitions);
+  ASSERT_TRUE(s.ok()) << "create " << topic << ": " << s.ToString();
 }
 
 void AddRealPartitions(const std::string& brokers, const std::string& topic, int total) {
-  kafka::KafkaPtr rk = AdminClient(brokers);
-  ASSERT_NE(rk, nullptr);
-  char err[512];
-  rd_kafka_NewPartitions_t* np = rd_kafka_NewPartitions_new(topic.c_str(), total, err, sizeof err);
-  ASSERT_NE(np, nullptr) << err;
-  kafka::QueuePtr q(rd_kafka_queue_new(rk.get()));
-  rd_kafka_CreatePartitions(rk.get(), &np, 1, nullptr, q.get());
-  ExpectAdminOk(q.get(), true);
-  rd_kafka_NewPartitions_destroy(np);
+  Status s = kafka::AddPartitions(brokers, topic, total);
+  ASSERT_TRUE(s.ok()) << "grow " << topic << ": " << s.ToString();
 }
 
 std::string UniqueTopic(const std::string& stem) {

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 
+#include "consumers/kafka_admin.h"
 #include "consumers/rdkafka_handles.h"
 #include "gpuledger/file_intake.h"
 #include "gpuledger/kafka_ingest.h"
@@ -115,22 +116,6 @@ uint64_t BareConsume(const std::string& brokers, const std::string& topic, int p
   return n;
 }
 
-void CreateTopic(const std::string& brokers, const std::string& topic, int partitions) {
-  kafka::ConfPtr conf(rd_kafka_conf_new());
-  if (!kafka::SetProperties(conf.get(), {{"bootstrap.servers", brokers}}).ok()) Die("conf");
-  char err[512];
-  kafka::KafkaPtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err));
-  if (!rk) Die(err);
-  conf.release();
-  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
-  if (nt == nullptr) Die(err);
-  kafka::QueuePtr q(rd_kafka_queue_new(rk.get()));
-  rd_kafka_CreateTopics(rk.get(), &nt, 1, nullptr, q.get());
-  kafka::EventPtr ev(rd_kafka_queue_poll(q.get(), 60000));
-  rd_kafka_NewTopic_destroy(nt);
-  if (!ev || rd_kafka_event_error(ev.get())) Die("cannot create topic " + topic);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,7 +138,7 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   Input in = MakeInput(dir.string(), events, partitions, capacity_interval_seconds);
   const std::string topic = fmt::format("bench-{}", getpid());
-  CreateTopic(brokers, topic, partitions);
+  if (Status s = kafka::CreateTopic(brokers, topic, partitions); !s.ok()) Die(s.ToString());
   for (int p = 0; p < partitions; ++p) {
     ProduceOptions po;
     po.brokers = brokers;
