@@ -42,23 +42,10 @@ class IngestProcess {
  public:
   IngestProcess(const std::string& data, const std::string& file, const std::string& out_path,
                 const std::string& err_path)
-      : out_path_(out_path), err_path_(err_path) {
-    std::string cli = GPULEDGER_CLI_PATH;
-    std::vector<std::string> args = {cli,  "ingest",  "--data", data,
-                                     file, "--batch", "500",    "--quiet"};
-    std::fflush(nullptr);  // else the child's freopen writes our buffered stdout again
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      if (!freopen(out_path_.c_str(), "w", stdout) || !freopen(err_path_.c_str(), "w", stderr)) {
-        _exit(127);
-      }
-      execv(cli.c_str(), argv.data());
-      _exit(127);
-    }
-  }
+      : out_path_(out_path),
+        err_path_(err_path),
+        pid_(SpawnCli({"ingest", "--data", data, file, "--batch", "500", "--quiet"}, out_path,
+                      err_path)) {}
   bool started() const { return pid_ > 0; }
   // Waits until the process ends or `deadline`; true if it ended (status in *status).
   bool WaitUntil(Clock::time_point deadline, int* status) {
@@ -78,8 +65,8 @@ class IngestProcess {
   std::string err() const { return ReadFile(err_path_); }
 
  private:
-  pid_t pid_ = -1;
   std::string out_path_, err_path_;
+  pid_t pid_ = -1;
 };
 
 // The generated file split into physical lines (without '\n').
