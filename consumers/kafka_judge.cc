@@ -88,12 +88,7 @@ Status Judge::JudgeRecords(Work& work) {
   }
   {
     std::lock_guard lock(mu_);
-    for (const auto& [reason, n] : counts.rejected_by_reason) {
-      stats_.counts.rejected_by_reason[reason] += n;
-    }
-    stats_.counts.accepted += counts.accepted;
-    stats_.counts.duplicate += counts.duplicate;
-    stats_.counts.rejected += counts.rejected;
+    stats_.counts.Add(counts);
     stats_.blank += blank;
     stats_.redelivered_skipped += skipped;
     stats_.offset_gaps += gaps;

@@ -93,6 +93,15 @@ void IntakeCounts::Add(const Judgement& j) {
   }
 }
 
+void IntakeCounts::Add(const IntakeCounts& other) {
+  accepted += other.accepted;
+  duplicate += other.duplicate;
+  rejected += other.rejected;
+  for (const auto& [reason_code, n] : other.rejected_by_reason) {
+    rejected_by_reason[reason_code] += n;
+  }
+}
+
 std::string Status::ToString() const {
   static constexpr const char* kNames[] = {"OK", "Invalid argument", "Not found", "Corruption",
                                            "I/O error"};

@@ -72,10 +72,7 @@ struct Demo {
     const ServeStats& s = stats.value();
     Say(fmt::format("{}: {} accepted, {} duplicate, {} rejected; ledger {} entries", phase,
                     s.counts.accepted, s.counts.duplicate, s.counts.rejected, s.ledger_size));
-    totals.accepted += s.counts.accepted;
-    totals.duplicate += s.counts.duplicate;
-    totals.rejected += s.counts.rejected;
-    for (const auto& [r, n] : s.counts.rejected_by_reason) totals.rejected_by_reason[r] += n;
+    totals.Add(s.counts);
     ordered_json row = ServeStatsJson(s);
     phases.push_back({{"phase", phase}, {"serve", row}});
     return Status::Ok();

@@ -51,6 +51,7 @@ struct IntakeCounts {
   std::map<std::string, uint64_t> rejected_by_reason;
   uint64_t total() const { return accepted + duplicate + rejected; }
   void Add(const Judgement& judgement);
+  void Add(const IntakeCounts& other);  // sums every count, by reason too
 };
 
 // Lowercase hex of bytes (hashes in reports and logs).
