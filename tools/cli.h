@@ -22,6 +22,10 @@ inline constexpr int kExitUsage = 2;
 // Prints what went wrong in plain words on stderr; returns kExitFailed.
 int Failure(const Status& status);
 [[nodiscard]] Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& dir, bool read_only);
+// RFC 3339 UTC with Z, to the second (times in reports).
+std::string Utc(int64_t unix_seconds);
+// Prints progress of `what` to stderr at most once a second (nullptr when quiet).
+ProgressFn Progress(std::string what, std::string unit, bool quiet);
 
 // A subcommand registered by one of the cli_*.cc files: runs if it was parsed.
 struct Command {
@@ -33,6 +37,8 @@ nlohmann::ordered_json ServeStatsJson(const ServeStats& stats);
 
 void AddKafkaCommands(CLI::App& app, std::vector<Command>* commands);  // serve, produce
 void AddDemoCommands(CLI::App& app, std::vector<Command>* commands);   // simulate, demo
+// report settlement|usage|anomalies, project, rebuild
+void AddReportCommands(CLI::App& app, std::vector<Command>* commands);
 
 int RunIngest(const std::string& data_dir, const std::string& file, uint64_t batch_messages_max,
               bool quiet);

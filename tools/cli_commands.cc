@@ -25,10 +25,6 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& dir, bool read_onl
   return Ledger::Open(dir, options);
 }
 
-namespace {
-
-using nlohmann::ordered_json;
-
 std::string Utc(int64_t unix_seconds) {
   auto tp = std::chrono::sys_seconds(std::chrono::seconds(unix_seconds));
   auto day = std::chrono::floor<std::chrono::days>(tp);
@@ -55,6 +51,11 @@ ProgressFn Progress(std::string what, std::string unit, bool quiet) {
     }
   };
 }
+
+namespace {
+
+using nlohmann::ordered_json;
+
 
 ordered_json OriginJson(const Origin& o) {
   if (o.kind == Origin::Kind::kFile) return {{"file", o.file}, {"line", o.line}};

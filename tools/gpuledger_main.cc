@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands;
   AddKafkaCommands(app, &commands);
   AddDemoCommands(app, &commands);
+  AddReportCommands(app, &commands);
 
   try {
     app.parse(argc, argv);

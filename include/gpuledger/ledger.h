@@ -166,6 +166,12 @@ class Ledger {
   LedgerStats stats() const;
   [[nodiscard]] Result<Hash256> RootAt(uint64_t tree_size) const;
   [[nodiscard]] Result<EntryView> ReadEntry(uint64_t index) const;
+  // Calls `fn` with the stored bytes of entries [first, end) in index order (the LedgerEntry
+  // FlatBuffer of schemas/ledger_entry.fbs; valid during the call only), stopping at the
+  // first non-OK status `fn` returns. Reads sequentially: the way projections consume.
+  [[nodiscard]] Status ScanEntries(
+      uint64_t first, uint64_t end,
+      const std::function<Status(uint64_t index, std::string_view stored)>& fn) const;
   [[nodiscard]] Result<RejectView> ReadReject(uint64_t seq) const;
   [[nodiscard]] Result<DuplicateView> ReadDuplicate(uint64_t seq) const;
 

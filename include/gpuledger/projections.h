@@ -24,7 +24,7 @@ namespace gpuledger {
 
 // KRW amounts: floor(GPU-seconds x KRW per GPU-hour / 3600) can exceed 64 bits under the
 // intake's bounds (docs/intake.md), so money is a 128-bit integer. Never floating point.
-using Krw = __int128;
+__extension__ typedef __int128 Krw;
 std::string KrwText(Krw amount);  // decimal, with a leading '-' when negative
 
 // The seven figures of spec section 5 for one contract and month.
@@ -103,6 +103,8 @@ class Projections {
   // Reports of month "YYYY-MM" (a KST settlement month), rows sorted by id.
   [[nodiscard]] Result<std::vector<SettlementRow>> Settlement(std::string_view month) const;
   [[nodiscard]] Result<std::vector<UsageRow>> Usage(std::string_view month) const;
+  // Whether `month` has a live close (its settlement rows then carry frozen figures).
+  [[nodiscard]] Result<bool> IsClosed(std::string_view month) const;
   // Every anomaly row (month empty) or the rows of one month (section 6). The ledger gives
   // event ids of double claims. Sorted by event_id, source, kind, then the other fields.
   [[nodiscard]] Result<std::vector<AnomalyRow>> Anomalies(const Ledger& ledger,
