@@ -15,14 +15,17 @@ namespace {
 struct ReportArgs {
   std::string data_dir, month, format = "json";
   bool quiet = false;
+  uint64_t batch_entries = ProjectionOptions().batch_entries_max;
 };
 
 // Opens the ledger read-only and the projections, and catches them up.
-Result<std::unique_ptr<Projections>> CaughtUp(const Ledger& ledger, const std::string& data_dir,
-                                              bool quiet) {
-  auto projections = Projections::Open(data_dir, ProjectionOptions());
+Result<std::unique_ptr<Projections>> CaughtUp(const Ledger& ledger, const ReportArgs& args) {
+  ProjectionOptions options;
+  options.batch_entries_max = args.batch_entries;
+  auto projections = Projections::Open(args.data_dir, options);
   if (!projections.ok()) return projections.status();
-  Status s = projections.value()->CatchUp(ledger, Progress("projections", "entries", quiet));
+  Status s =
+      projections.value()->CatchUp(ledger, Progress("projections", "entries", args.quiet));
   if (!s.ok()) return s;
   return std::move(projections.value());
 }
@@ -35,7 +38,7 @@ int RunReport(const std::string& what, const ReportArgs& args) {
   }
   auto ledger = OpenLedger(args.data_dir, /*read_only=*/true);
   if (!ledger.ok()) return Failure(ledger.status());
-  auto projections = CaughtUp(*ledger.value(), args.data_dir, args.quiet);
+  auto projections = CaughtUp(*ledger.value(), args);
   if (!projections.ok()) return Failure(projections.status());
   Table table;
   if (what == "settlement") {
@@ -58,13 +61,13 @@ int RunReport(const std::string& what, const ReportArgs& args) {
 }
 
 // project: catch up only; rebuild: drop, then replay the whole ledger.
-int RunProject(const std::string& data_dir, bool rebuild, bool quiet) {
-  auto ledger = OpenLedger(data_dir, /*read_only=*/true);
+int RunProject(const ReportArgs& args, bool rebuild) {
+  auto ledger = OpenLedger(args.data_dir, /*read_only=*/true);
   if (!ledger.ok()) return Failure(ledger.status());
   if (rebuild) {
-    if (Status s = Projections::Drop(data_dir); !s.ok()) return Failure(s);
+    if (Status s = Projections::Drop(args.data_dir); !s.ok()) return Failure(s);
   }
-  auto projections = CaughtUp(*ledger.value(), data_dir, quiet);
+  auto projections = CaughtUp(*ledger.value(), args);
   if (!projections.ok()) return Failure(projections.status());
   nlohmann::ordered_json out = {{"applied", projections.value()->applied()},
                                 {"ledger_entries", ledger.value()->size()},
@@ -96,9 +99,9 @@ void AddReportCommands(CLI::App& app, std::vector<Command>* commands) {
                       : "bring the projections up to the ledger's end");
     sub->add_option("--data", args->data_dir, "ledger directory")->required();
     sub->add_flag("--quiet", args->quiet, "no progress on stderr");
-    commands->push_back({sub, [args, rebuild] {
-                           return RunProject(args->data_dir, rebuild, args->quiet);
-                         }});
+    sub->add_option("--batch", args->batch_entries, "ledger entries per durable batch")
+        ->check(CLI::Range(1, 1000000));
+    commands->push_back({sub, [args, rebuild] { return RunProject(*args, rebuild); }});
   }
 }
 
