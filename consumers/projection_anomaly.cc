@@ -71,7 +71,8 @@ Status Applier::DeleteAnomalies(uint64_t index) {
   return Status::Ok();
 }
 
-Status Applier::LateRows(uint64_t index, int64_t start, int64_t end) {
+Status Applier::LateRows(uint64_t index, Footprint footprint) {
+  const int64_t start = footprint.start, end = footprint.end;
   for (const auto& [month, close_index] : closed_) {
     int64_t month_start = 0, month_end = 0;
     MonthBounds(month, &month_start, &month_end);

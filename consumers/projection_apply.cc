@@ -21,8 +21,45 @@ Status Missing(uint64_t index, std::string_view what) {
 
 }  // namespace
 
-Result<std::optional<uint64_t>> Applier::GetIndex(std::string_view key) const {
+const fb::Event* EventOf(std::string_view stored) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(stored.data()), stored.size());
+  if (!fb::VerifyLedgerEntryBuffer(verifier)) return nullptr;
+  return fb::GetLedgerEntry(stored.data())->event_nested_root();
+}
+
+namespace {
+bool IsHot(std::string_view key) {
+  return !key.empty() && (key[0] == kTagContract || key[0] == kTagAllocation ||
+                          key[0] == kTagLiveContract || key[0] == kTagLiveAlloc);
+}
+}  // namespace
+
+Result<std::optional<std::string>> Applier::GetHot(std::string_view key) const {
+  if (!IsHot(key)) return store_->Get(key);
+  auto it = hot_.find(std::string(key));
+  if (it != hot_.end()) return it->second;
   auto v = store_->Get(key);
+  if (!v.ok()) return v;
+  if (hot_.size() >= kHotKeysMax) hot_.clear();
+  hot_.emplace(std::string(key), v.value());
+  return v;
+}
+
+void Applier::PutHot(std::string_view key, std::string_view value) {
+  assert(IsHot(key));
+  store_->Put(key, value);
+  if (hot_.size() >= kHotKeysMax) hot_.clear();
+  hot_[std::string(key)] = std::string(value);
+}
+
+void Applier::DeleteHot(std::string_view key) {
+  assert(IsHot(key));
+  store_->Delete(key);
+  hot_[std::string(key)] = std::nullopt;
+}
+
+Result<std::optional<uint64_t>> Applier::GetIndex(std::string_view key) const {
+  auto v = GetHot(key);
   if (!v.ok()) return v.status();
   if (!v.value()) return std::optional<uint64_t>();
   Reader r(*v.value());
@@ -50,39 +87,27 @@ Status Applier::Load() {
 }
 
 Status Applier::Apply(uint64_t index, std::string_view stored) {
-  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(stored.data()), stored.size());
-  if (!fb::VerifyLedgerEntryBuffer(verifier)) return Missing(index, "not a LedgerEntry");
-  const fb::LedgerEntry* entry = fb::GetLedgerEntry(stored.data());
-  const fb::Event* event = entry->event_nested_root();
-  if (event == nullptr) return Missing(index, "no typed event");
-  Envelope env{index, View(event->source()), View(event->id())};
-  return ApplyEvent(env, *event);
+  const fb::Event* event = EventOf(stored);
+  if (event == nullptr) return Missing(index, "not a LedgerEntry with a typed event");
+  return ApplyEvent(index, *event);
 }
 
-Status Applier::ApplyEvent(const Envelope& env, const fb::Event& event) {
+Status Applier::ApplyEvent(uint64_t index, const fb::Event& event) {
   switch (event.data_type()) {
-    case fb::Payload::ContractRegistered: return ApplyContract(env, event);
-    case fb::Payload::CapacityReported: return ApplyCapacity(env, event);
-    case fb::Payload::AllocationGranted: return ApplyGrant(env, event);
-    case fb::Payload::AllocationReleased: return ApplyRelease(env, event);
-    case fb::Payload::UsageReported: return ApplyUsage(env, event);
-    case fb::Payload::PeriodClosed: return ApplyClose(env, event);
-    case fb::Payload::EventVoided: return ApplyVoid(env, event);
-    default: return Missing(env.index, "unknown payload type");
+    case fb::Payload::ContractRegistered: return ApplyContract(index, event);
+    case fb::Payload::CapacityReported: return ApplyCapacity(index, event);
+    case fb::Payload::AllocationGranted: return ApplyGrant(index, event);
+    case fb::Payload::AllocationReleased: return ApplyRelease(index, event);
+    case fb::Payload::UsageReported: return ApplyUsage(index, event);
+    case fb::Payload::PeriodClosed: return ApplyClose(index, event);
+    case fb::Payload::EventVoided: return ApplyVoid(index, event);
+    default: return Missing(index, "unknown payload type");
   }
 }
 
-Status Applier::Register(const Envelope& env, const EventRec& rec) {
-  store_->Put(IndexKey(kTagEvent, env.index), Encode(rec));
-  Writer w;
-  w.U64(env.index);
-  store_->Put(EventIdKey(env.source, env.id), w.str());
-  return LateRows(env.index, rec.start, rec.end);
-}
-
-Status Applier::ApplyContract(const Envelope& env, const fb::Event& event) {
+Status Applier::ApplyContract(uint64_t index, const fb::Event& event) {
   const fb::ContractRegistered* d = event.data_as_ContractRegistered();
-  if (d == nullptr) return Missing(env.index, "contract.registered without data");
+  if (d == nullptr) return Missing(index, "contract.registered without data");
   ContractRec c{std::string(View(d->contract_id())),
                 std::string(View(d->csp_id())),
                 std::string(View(d->programme())),
@@ -93,20 +118,19 @@ Status Applier::ApplyContract(const Envelope& env, const fb::Event& event) {
                 d->price_krw_per_gpu_hour(),
                 d->penalty_krw_per_gpu_hour(),
                 true};
-  store_->Put(IndexKey(kTagContract, env.index), Encode(c));
+  PutHot(IndexKey(kTagContract, index), Encode(c));
   Writer inst;
-  inst.U64(env.index);
-  store_->Put(NameKey(kTagLiveContract, c.contract_id), inst.str());
-  EventRec rec{EventKind::kContract, true, env.index, c.period_start, c.period_end, 0, 0, {}};
-  return Register(env, rec);
+  inst.U64(index);
+  PutHot(NameKey(kTagLiveContract, c.contract_id), inst.str());
+  return LateRows(index, {c.period_start, c.period_end});
 }
 
-Status Applier::ApplyCapacity(const Envelope& env, const fb::Event& event) {
+Status Applier::ApplyCapacity(uint64_t index, const fb::Event& event) {
   const fb::CapacityReported* d = event.data_as_CapacityReported();
-  if (d == nullptr) return Missing(env.index, "capacity.reported without data");
+  if (d == nullptr) return Missing(index, "capacity.reported without data");
   auto inst = GetIndex(NameKey(kTagLiveContract, View(d->contract_id())));
   if (!inst.ok()) return inst.status();
-  if (!inst.value()) return Missing(env.index, "its contract is not live in the projections");
+  if (!inst.value()) return Missing(index, "its contract is not live in the projections");
   ContractRec c;
   if (Status s = Read(IndexKey(kTagContract, *inst.value()), &c); !s.ok()) return s;
   const int64_t start = d->interval_start(), end = d->interval_end();
@@ -115,94 +139,87 @@ Status Applier::ApplyCapacity(const Envelope& env, const fb::Event& event) {
     row.kind = AnomalyKind::kCapacityOutsideContract;
     row.contract_id = c.contract_id;
     row.start = start, row.end = end;
-    if (Status s = PutAnomaly(env.index, row, 0); !s.ok()) return s;
+    if (Status s = PutAnomaly(index, row, 0); !s.ok()) return s;
   }
-  EventRec rec{EventKind::kCapacity, true, *inst.value(), 0, 0, 0, 0, {}};
   const int64_t a = std::max(start, c.period_start), b = std::min(end, c.period_end);
-  if (a < b) {
-    std::vector<std::string> gpus;
-    if (d->gpu_uuids() != nullptr) {
-      gpus.reserve(d->gpu_uuids()->size());
-      for (const flatbuffers::String* g : *d->gpu_uuids()) gpus.emplace_back(View(g));
-    }
-    if (Status s = AddClaims(env.index, *inst.value(), a, b, gpus); !s.ok()) return s;
-    store_->Put(PairKey(kTagDependent, *inst.value(), env.index), "");
-    rec.start = rec.a = a, rec.end = rec.b = b;
+  if (a >= b) {  // no claims: listed so that a void of the contract finds its row
+    store_->Put(PairKey(kTagOutside, *inst.value(), index), "");
+    return Status::Ok();
   }
-  return Register(env, rec);
+  if (Status s = AddClaims(index, *inst.value(), a, b, event); !s.ok()) return s;
+  return LateRows(index, {a, b});
 }
 
-Status Applier::ApplyGrant(const Envelope& env, const fb::Event& event) {
+Status Applier::ApplyGrant(uint64_t index, const fb::Event& event) {
   const fb::AllocationGranted* d = event.data_as_AllocationGranted();
-  if (d == nullptr) return Missing(env.index, "allocation.granted without data");
+  if (d == nullptr) return Missing(index, "allocation.granted without data");
   auto inst = GetIndex(NameKey(kTagLiveContract, View(d->contract_id())));
   if (!inst.ok()) return inst.status();
-  if (!inst.value()) return Missing(env.index, "its contract is not live in the projections");
+  if (!inst.value()) return Missing(index, "its contract is not live in the projections");
   AllocationRec a;
   a.allocation_id = View(d->allocation_id()), a.contract_id = View(d->contract_id());
   a.user_id = View(d->user_id()), a.contract_inst = *inst.value();
   a.gpus = d->gpus(), a.start = d->start(), a.end = d->end();
-  store_->Put(IndexKey(kTagAllocation, env.index), Encode(a));
+  PutHot(IndexKey(kTagAllocation, index), Encode(a));
   Writer w;
-  w.U64(env.index);
-  store_->Put(NameKey(kTagLiveAlloc, a.allocation_id), w.str());
-  store_->Put(PairKey(kTagDependent, a.contract_inst, env.index), "");
-  EventRec rec{EventKind::kGrant, true, a.contract_inst, a.start, a.end, 0, 0, {}};
-  return Register(env, rec);
+  w.U64(index);
+  PutHot(NameKey(kTagLiveAlloc, a.allocation_id), w.str());
+  return LateRows(index, {a.start, a.end});
 }
 
-Status Applier::ApplyRelease(const Envelope& env, const fb::Event& event) {
+Status Applier::ApplyRelease(uint64_t index, const fb::Event& event) {
   const fb::AllocationReleased* d = event.data_as_AllocationReleased();
-  if (d == nullptr) return Missing(env.index, "allocation.released without data");
+  if (d == nullptr) return Missing(index, "allocation.released without data");
   auto inst = GetIndex(NameKey(kTagLiveAlloc, View(d->allocation_id())));
   if (!inst.ok()) return inst.status();
-  if (!inst.value()) return Missing(env.index, "its allocation is not live in the projections");
+  if (!inst.value()) return Missing(index, "its allocation is not live in the projections");
   const uint64_t alloc_inst = *inst.value();
   AllocationRec a;
   if (Status s = Read(IndexKey(kTagAllocation, alloc_inst), &a); !s.ok()) return s;
   const int64_t at = d->at();
-  store_->Put(PairKey(kTagRelease, alloc_inst, env.index), EncodeI64(at));
-  // The footprint is what the release takes away from the granted window.
-  EventRec rec{EventKind::kRelease, true, alloc_inst, std::max(a.start, std::min(a.end, at)),
-               a.end, at, 0, {}};
+  store_->Put(PairKey(kTagRelease, alloc_inst, index), EncodeI64(at));
   if (at < a.release_at) {
     a.release_at = at;
-    store_->Put(IndexKey(kTagAllocation, alloc_inst), Encode(a));
+    PutHot(IndexKey(kTagAllocation, alloc_inst), Encode(a));
     if (Status s = RecomputeAllocation(alloc_inst); !s.ok()) return s;
   }
-  return Register(env, rec);
+  // The footprint is what the release takes away from the granted window.
+  return LateRows(index, {std::max(a.start, std::min(a.end, at)), a.end});
 }
 
-Status Applier::ApplyUsage(const Envelope& env, const fb::Event& event) {
+Status Applier::ApplyUsage(uint64_t index, const fb::Event& event) {
   const fb::UsageReported* d = event.data_as_UsageReported();
-  if (d == nullptr) return Missing(env.index, "usage.reported without data");
+  if (d == nullptr) return Missing(index, "usage.reported without data");
   auto inst = GetIndex(NameKey(kTagLiveAlloc, View(d->allocation_id())));
   if (!inst.ok()) return inst.status();
-  if (!inst.value()) return Missing(env.index, "its allocation is not live in the projections");
+  if (!inst.value()) return Missing(index, "its allocation is not live in the projections");
   const uint64_t alloc_inst = *inst.value();
   AllocationRec a;
   if (Status s = Read(IndexKey(kTagAllocation, alloc_inst), &a); !s.ok()) return s;
   const int64_t start = d->interval_start(), end = d->interval_end(), gs = d->gpu_seconds();
   // Overlaps are looked for before this event's own key is staged.
-  if (Status s = UsageAnomalies(env.index, a, alloc_inst, start, end, gs); !s.ok()) return s;
-  store_->Put(UsageKey(alloc_inst, start, env.index), Encode(UsageRec{end, gs}));
+  if (Status s = UsageAnomalies(index, a, alloc_inst, start, end, gs); !s.ok()) return s;
+  store_->Put(UsageKey(alloc_inst, start, index), Encode(UsageRec{end, gs}));
   if (Status s = AddUsed(a, alloc_inst, start, end, gs, +1); !s.ok()) return s;
-  EventRec rec{EventKind::kUsage, true, alloc_inst, start, end, start, end, {}};
-  return Register(env, rec);
+  return LateRows(index, {start, end});
 }
 
-Status Applier::ApplyVoid(const Envelope& env, const fb::Event& event) {
+Status Applier::ApplyVoid(uint64_t index, const fb::Event& event) {
   const fb::EventVoided* d = event.data_as_EventVoided();
-  if (d == nullptr) return Missing(env.index, "event.voided without data");
-  auto target = GetIndex(EventIdKey(env.source, View(d->event_id())));
+  if (d == nullptr) return Missing(index, "event.voided without data");
+  auto target = ledger_->IndexOf(View(event.source()), View(d->event_id()));
   if (!target.ok()) return target.status();
-  if (!target.value()) return Missing(env.index, "the voided event is unknown to the projections");
-  EventRec voided;
-  if (Status s = Read(IndexKey(kTagEvent, *target.value()), &voided); !s.ok()) return s;
-  if (Status s = Undo(*target.value()); !s.ok()) return s;
-  // A void is never voided itself (intake check 9), so it needs no record of its own; its
-  // footprint is the voided event's.
-  return LateRows(env.index, voided.start, voided.end);
+  if (!target.value() || *target.value() >= index) {
+    return Missing(index, "the voided event is not an earlier entry");
+  }
+  auto stored = ledger_->ReadStored(*target.value());
+  if (!stored.ok()) return stored.status();
+  const fb::Event* voided = EventOf(stored.value());
+  if (voided == nullptr) return Missing(*target.value(), "not a LedgerEntry with a typed event");
+  Footprint footprint;
+  if (Status s = Undo(*target.value(), *voided, &footprint); !s.ok()) return s;
+  // A void is never voided itself (intake check 9); its footprint is the voided event's.
+  return LateRows(index, footprint);
 }
 
 }  // namespace gpuledger::proj

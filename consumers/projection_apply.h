@@ -14,6 +14,9 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
 
 #include "consumers/projection_format.h"
 #include "consumers/projection_store.h"
@@ -26,49 +29,62 @@ struct Event;
 
 namespace gpuledger::proj {
 
+// Double-claim segments of one hour by (GPU UUID, contract inst, contract inst).
+using DoubleSegments =
+    std::map<std::tuple<std::string_view, uint64_t, uint64_t>, std::vector<DoubleSegment>>;
+
 class Applier {
  public:
-  // `ledger` gives the Merkle root at a close; both must outlive the Applier.
+  // `ledger` gives voided events and GPU lists back, and the Merkle root at a close; both
+  // must outlive the Applier.
   Applier(Store* store, const Ledger* ledger) : store_(store), ledger_(ledger) {}
 
   // Reads what the applier keeps in memory (the closed months) from the store.
   [[nodiscard]] Status Load();
   // Applies the entry at `index` (its stored LedgerEntry bytes).
   [[nodiscard]] Status Apply(uint64_t index, std::string_view stored);
-  // Recomputes the hours changed since the last Flush. Call before committing a batch.
+  // Recomputes the hours changed since the last Flush and forgets the batch's GPU lists.
+  // Call before committing a batch.
   [[nodiscard]] Status Flush();
 
  private:
-  struct Envelope {
-    uint64_t index = 0;
-    std::string_view source, id;
+  struct Footprint {  // an event's time footprint (spec section 6); empty if start >= end
+    int64_t start = 0, end = 0;
   };
-  Status ApplyEvent(const Envelope& env, const fb::Event& event);
-  Status ApplyContract(const Envelope& env, const fb::Event& event);
-  Status ApplyCapacity(const Envelope& env, const fb::Event& event);
-  Status ApplyGrant(const Envelope& env, const fb::Event& event);
-  Status ApplyRelease(const Envelope& env, const fb::Event& event);
-  Status ApplyUsage(const Envelope& env, const fb::Event& event);
-  Status ApplyClose(const Envelope& env, const fb::Event& event);
-  Status ApplyVoid(const Envelope& env, const fb::Event& event);
-  // Registers an applied event: its record, (source, id) for voids, late rows.
-  Status Register(const Envelope& env, const EventRec& rec);
+  Status ApplyEvent(uint64_t index, const fb::Event& event);
+  Status ApplyContract(uint64_t index, const fb::Event& event);
+  Status ApplyCapacity(uint64_t index, const fb::Event& event);
+  Status ApplyGrant(uint64_t index, const fb::Event& event);
+  Status ApplyRelease(uint64_t index, const fb::Event& event);
+  Status ApplyUsage(uint64_t index, const fb::Event& event);
+  Status ApplyClose(uint64_t index, const fb::Event& event);
+  Status ApplyVoid(uint64_t index, const fb::Event& event);
 
   // --- undo (projection_undo.cc) ---
-  Status Undo(uint64_t index);
+  // Undoes the event at `index` if it is still live, giving its footprint (empty if it
+  // was not live: voiding it changes nothing). Undoing is idempotent.
+  Status Undo(uint64_t index, const fb::Event& event, Footprint* footprint);
   Status UndoContract(uint64_t inst);
-  Status UndoCapacity(uint64_t index, const EventRec& rec);
+  Status UndoCapacityClaims(uint64_t index, int64_t start, int64_t end);
   Status UndoGrant(uint64_t inst);
-  Status UndoRelease(uint64_t index, const EventRec& rec);
-  Status UndoUsage(uint64_t index, const EventRec& rec);
-  Status UndoClose(const EventRec& rec);
+  Status UndoRelease(uint64_t index, uint64_t alloc_inst);
+  Status UndoUsage(uint64_t index, uint64_t alloc_inst, int64_t start, int64_t end);
+  Status UndoClose(std::string_view month);
+  // The instance live for `name` (k or l) if it is older than `index`: the one an event at
+  // `index` referred to, unless that was voided (then nullopt).
+  Result<std::optional<uint64_t>> OriginalInstance(char tag, std::string_view name,
+                                                   uint64_t index) const;
 
   // --- capacity (projection_capacity.cc) ---
   Status AddClaims(uint64_t index, uint64_t contract, int64_t start, int64_t end,
-                   const std::vector<std::string>& gpus);
-  Status DeleteClaims(uint64_t index, int64_t start, int64_t end);
+                   const fb::Event& event);
   Status RecomputeHour(int64_t hour);
+  Status WriteCells(int64_t hour, const std::map<uint64_t, int64_t>& delivered);
+  Status WriteDoubles(int64_t hour, const DoubleSegments& doubles);
   Status ApplyCellChange(int64_t hour, uint64_t contract, int64_t before, int64_t after);
+  // The GPU ids (interned for this batch) that the capacity event at `index` lists.
+  Result<const std::vector<uint32_t>*> GpusOf(uint64_t index);
+  void RememberGpus(uint64_t index, const fb::Event& event);
 
   // --- usage (projection_usage.cc) ---
   // Adds (sign +1) or removes (-1) one usage event's contribution to its month's sum.
@@ -84,10 +100,15 @@ class Applier {
   Status PutAnomaly(uint64_t index, const AnomalyRec& row, uint64_t tail);
   Status DeleteAnomaly(uint64_t index, AnomalyKind kind, uint64_t tail);
   Status DeleteAnomalies(uint64_t index);  // every row of this event
-  Status LateRows(uint64_t index, int64_t start, int64_t end);
+  Status LateRows(uint64_t index, Footprint footprint);
   Status DeleteLateRows(std::string_view month);
 
   // --- reads ---
+  // Contracts and allocations (tags c, a, k, l) are read for nearly every event: they are
+  // cached, and every write of them goes through PutHot/DeleteHot to keep the cache exact.
+  Result<std::optional<std::string>> GetHot(std::string_view key) const;
+  void PutHot(std::string_view key, std::string_view value);
+  void DeleteHot(std::string_view key);
   Result<std::optional<uint64_t>> GetIndex(std::string_view key) const;
   template <typename Rec>
   Status Read(std::string_view key, Rec* out) const;  // Corruption if absent or bad
@@ -96,7 +117,18 @@ class Applier {
   const Ledger* ledger_;
   std::map<std::string, uint64_t> closed_;  // live closes: month -> the close's index
   std::set<int64_t> dirty_hours_;           // hours whose claims changed since Flush
+  // This batch's GPU lists by capacity event index, GPU UUIDs interned as small ids, so
+  // that recomputing an hour works on integers. Cleared by Flush: bounded by one batch.
+  std::unordered_map<uint64_t, std::vector<uint32_t>> batch_gpus_;
+  std::unordered_map<std::string, uint32_t> gpu_ids_;
+  std::vector<const std::string*> gpu_names_;  // id -> UUID (keys of gpu_ids_)
+  static constexpr size_t kHotKeysMax = 1 << 16;  // the cache is dropped whole when full
+  mutable std::unordered_map<std::string, std::optional<std::string>> hot_;
 };
+
+// The typed event of a stored LedgerEntry (FlatBuffers-verified, the nested event too);
+// nullptr if the bytes are not one. Points into `stored`.
+const fb::Event* EventOf(std::string_view stored);
 
 // "YYYY-MM" of the KST month containing t, and month bounds (projections.cc).
 std::string MonthOf(int64_t unix_seconds);
@@ -109,7 +141,7 @@ inline int64_t HourOf(int64_t t) {
 
 template <typename Rec>
 Status Applier::Read(std::string_view key, Rec* out) const {
-  auto v = store_->Get(key);
+  auto v = GetHot(key);
   if (!v.ok()) return v.status();
   if (!v.value() || !Decode(*v.value(), out)) {
     return Status::Corruption("projections: record " + HexOf(key) + " is missing or damaged");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "consumers/projection_apply.h"
+#include "schemas/event_generated.h"
 
 namespace gpuledger::proj {
 namespace {
@@ -20,7 +21,6 @@ struct Piece {
   uint64_t index = 0;  // the capacity event
 };
 
-using PairKeyT = std::tuple<std::string_view, uint64_t, uint64_t>;  // gpu, contract, contract
 
 // Length of the union of [start, end) pieces (sorted by start).
 int64_t UnionSeconds(const std::vector<Piece>& pieces) {
@@ -40,7 +40,7 @@ int64_t UnionSeconds(const std::vector<Piece>& pieces) {
 // One GPU's pieces in one hour, claimed by two or more contracts: sweeps the boundaries.
 void SweepShared(std::string_view gpu, const std::vector<Piece>& pieces,
                  std::map<uint64_t, int64_t>* delivered,
-                 std::map<PairKeyT, std::vector<DoubleSegment>>* doubles) {
+                 DoubleSegments* doubles) {
   std::vector<int64_t> points;
   for (const Piece& p : pieces) points.push_back(p.start), points.push_back(p.end);
   std::sort(points.begin(), points.end());
@@ -83,21 +83,39 @@ void SweepShared(std::string_view gpu, const std::vector<Piece>& pieces,
 
 }  // namespace
 
-Status Applier::AddClaims(uint64_t index, uint64_t contract, int64_t start, int64_t end,
-                          const std::vector<std::string>& gpus) {
-  ClaimRec claim{contract, 0, 0, gpus};
-  for (int64_t hour = HourOf(start); hour < end; hour += kHourSeconds) {
-    claim.start = std::max(start, hour);
-    claim.end = std::min(end, hour + kHourSeconds);
-    store_->Put(ClaimKey(hour, index), Encode(claim));
-    dirty_hours_.insert(hour);
+void Applier::RememberGpus(uint64_t index, const fb::Event& event) {
+  std::vector<uint32_t>& ids = batch_gpus_[index];
+  const fb::CapacityReported* d = event.data_as_CapacityReported();
+  if (d == nullptr || d->gpu_uuids() == nullptr) return;
+  ids.reserve(d->gpu_uuids()->size());
+  for (const flatbuffers::String* g : *d->gpu_uuids()) {
+    auto [it, added] = gpu_ids_.try_emplace(g->str(), static_cast<uint32_t>(gpu_names_.size()));
+    if (added) gpu_names_.push_back(&it->first);
+    ids.push_back(it->second);
   }
-  return Status::Ok();
 }
 
-Status Applier::DeleteClaims(uint64_t index, int64_t start, int64_t end) {
+Result<const std::vector<uint32_t>*> Applier::GpusOf(uint64_t index) {
+  auto it = batch_gpus_.find(index);
+  if (it != batch_gpus_.end()) return &it->second;
+  // A claim applied in an earlier batch: its GPU list is in the ledger.
+  auto stored = ledger_->ReadStored(index);
+  if (!stored.ok()) return stored.status();
+  const fb::Event* event = EventOf(stored.value());
+  if (event == nullptr || event->data_as_CapacityReported() == nullptr) {
+    return Status::Corruption("projections: claim of entry " + std::to_string(index) +
+                              ", which is not a capacity report");
+  }
+  RememberGpus(index, *event);
+  return &batch_gpus_[index];
+}
+
+Status Applier::AddClaims(uint64_t index, uint64_t contract, int64_t start, int64_t end,
+                          const fb::Event& event) {
+  RememberGpus(index, event);
   for (int64_t hour = HourOf(start); hour < end; hour += kHourSeconds) {
-    store_->Delete(ClaimKey(hour, index));
+    const ClaimRec part{contract, std::max(start, hour), std::min(end, hour + kHourSeconds)};
+    store_->Put(ClaimKey(hour, index), Encode(part));
     dirty_hours_.insert(hour);
   }
   return Status::Ok();
@@ -108,6 +126,9 @@ Status Applier::Flush() {
     if (Status s = RecomputeHour(hour); !s.ok()) return s;
   }
   dirty_hours_.clear();
+  batch_gpus_.clear();
+  gpu_ids_.clear();
+  gpu_names_.clear();
   return Status::Ok();
 }
 
@@ -117,34 +138,47 @@ Status Applier::RecomputeHour(int64_t hour) {
   Status s = store_->ScanPrefix(HourPrefix(kTagClaim, hour), [&](auto key, auto value) {
     ClaimRec c;
     if (key.size() != 1 + 8 + 8 || !Decode(value, &c)) bad = HexOf(key);
-    claims.emplace_back(Reader(key.substr(9)).U64(), std::move(c));
+    claims.emplace_back(Reader(key.substr(9)).U64(), c);
     return bad.empty();
   });
   if (!s.ok()) return s;
   if (!bad.empty()) return Status::Corruption("projections: claim record " + bad);
-  std::unordered_map<std::string_view, std::vector<Piece>> by_gpu;
+  // Every (GPU, claim) of the hour, grouped by GPU.
+  std::vector<std::pair<uint32_t, Piece>> listed;
   for (const auto& [index, c] : claims) {
-    for (const std::string& gpu : c.gpu_uuids) {
-      by_gpu[gpu].push_back({c.contract_inst, c.start, c.end, index});
-    }
+    auto gpus = GpusOf(index);
+    if (!gpus.ok()) return gpus.status();
+    for (uint32_t gpu : *gpus.value()) listed.push_back({gpu, {c.contract_inst, c.start, c.end, index}});
   }
+  std::sort(listed.begin(), listed.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second.start < b.second.start;
+  });
   std::map<uint64_t, int64_t> delivered;
-  std::map<PairKeyT, std::vector<DoubleSegment>> doubles;
-  for (auto& [gpu, pieces] : by_gpu) {
-    std::sort(pieces.begin(), pieces.end(),
-              [](const Piece& a, const Piece& b) { return a.start < b.start; });
-    const bool one_contract = std::all_of(pieces.begin(), pieces.end(), [&](const Piece& p) {
-      return p.contract == pieces.front().contract;
-    });
+  DoubleSegments doubles;
+  std::vector<Piece> pieces;
+  for (size_t i = 0; i < listed.size();) {
+    const uint32_t gpu = listed[i].first;
+    pieces.clear();
+    bool one_contract = true;
+    for (; i < listed.size() && listed[i].first == gpu; ++i) {
+      pieces.push_back(listed[i].second);
+      one_contract = one_contract && pieces.back().contract == pieces.front().contract;
+    }
     if (one_contract) {
       delivered[pieces.front().contract] += UnionSeconds(pieces);
     } else {
-      SweepShared(gpu, pieces, &delivered, &doubles);
+      SweepShared(*gpu_names_[gpu], pieces, &delivered, &doubles);
     }
   }
-  // Cells: write the changes, and carry them into the month sums.
+  if (Status c = WriteCells(hour, delivered); !c.ok()) return c;
+  return WriteDoubles(hour, doubles);
+}
+
+// Writes the hour's delivered cells that changed, and carries the changes into month sums.
+Status Applier::WriteCells(int64_t hour, const std::map<uint64_t, int64_t>& delivered) {
   std::map<uint64_t, int64_t> before;
-  s = store_->ScanPrefix(HourPrefix(kTagCell, hour), [&](auto key, auto value) {
+  std::string bad;
+  Status s = store_->ScanPrefix(HourPrefix(kTagCell, hour), [&](auto key, auto value) {
     int64_t v = 0;
     if (key.size() != 1 + 8 + 8 || !DecodeI64(value, &v)) bad = HexOf(key);
     before[Reader(key.substr(9)).U64()] = v;
@@ -159,14 +193,18 @@ Status Applier::RecomputeHour(int64_t hour) {
     if (new_value == old_value) continue;
     if (Status c = ApplyCellChange(hour, contract, old_value, new_value); !c.ok()) return c;
   }
-  // Double-claim segments of the hour: replaced whole.
-  std::vector<std::string> old_doubles;
-  s = store_->ScanPrefix(HourPrefix(kTagDouble, hour), [&](auto key, auto) {
-    old_doubles.emplace_back(key);
+  return Status::Ok();
+}
+
+// The hour's double-claim segments, replaced whole.
+Status Applier::WriteDoubles(int64_t hour, const DoubleSegments& doubles) {
+  std::vector<std::string> old_keys;
+  Status s = store_->ScanPrefix(HourPrefix(kTagDouble, hour), [&](auto key, auto) {
+    old_keys.emplace_back(key);
     return true;
   });
   if (!s.ok()) return s;
-  for (const std::string& key : old_doubles) store_->Delete(key);
+  for (const std::string& key : old_keys) store_->Delete(key);
   for (const auto& [key, segs] : doubles) {
     store_->Put(DoubleKey(hour, std::get<0>(key), std::get<1>(key), std::get<2>(key)),
                 Encode(segs));

@@ -21,18 +21,18 @@ Figures MonthFigures(const ContractRec& c, const MonthSums& sums, int64_t month_
   return f;
 }
 
-Status Applier::ApplyClose(const Envelope& env, const fb::Event& event) {
+Status Applier::ApplyClose(uint64_t index, const fb::Event& event) {
   const fb::PeriodClosed* d = event.data_as_PeriodClosed();
   if (d == nullptr || d->month() == nullptr) return Status::Corruption("period.closed without data");
   const std::string month = d->month()->str();
   int64_t month_start = 0, month_end = 0;
   if (!MonthBounds(month, &month_start, &month_end)) {
-    return Status::Corruption("period.closed of a bad month at " + std::to_string(env.index));
+    return Status::Corruption("period.closed of a bad month at " + std::to_string(index));
   }
   if (Status s = Flush(); !s.ok()) return s;  // the figures of every entry before the close
-  auto root = ledger_->RootAt(env.index);
+  auto root = ledger_->RootAt(index);
   if (!root.ok()) return root.status();
-  CloseRec close{env.index, std::string(reinterpret_cast<const char*>(root.value().data()),
+  CloseRec close{index, std::string(reinterpret_cast<const char*>(root.value().data()),
                                         root.value().size())};
   store_->Put(NameKey(kTagClosed, month), Encode(close));
   std::vector<uint64_t> live;
@@ -52,9 +52,8 @@ Status Applier::ApplyClose(const Envelope& env, const fb::Event& event) {
     frozen.figures = MonthFigures(frozen.terms, sums, month_start, month_end);
     store_->Put(MonthNameKey(kTagFrozen, month, frozen.terms.contract_id), Encode(frozen));
   }
-  closed_[month] = env.index;
-  EventRec rec{EventKind::kClose, true, 0, 0, 0, 0, 0, month};
-  return Register(env, rec);
+  closed_[month] = index;
+  return Status::Ok();  // a close has no footprint: it is never late itself
 }
 
 }  // namespace gpuledger::proj

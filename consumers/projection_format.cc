@@ -88,22 +88,6 @@ bool Decode(std::string_view in, AllocationRec* out) {
   return r.Done();
 }
 
-std::string Encode(const EventRec& r) {
-  Writer w;
-  w.U8(static_cast<uint8_t>(r.kind)), w.U8(r.applied), w.U64(r.ref);
-  w.I64(r.start), w.I64(r.end), w.I64(r.a), w.I64(r.b), w.Str(r.text);
-  return std::move(w.str());
-}
-bool Decode(std::string_view in, EventRec* out) {
-  Reader r(in);
-  uint8_t kind = r.U8();
-  out->kind = static_cast<EventKind>(kind);
-  out->applied = r.U8() != 0, out->ref = r.U64();
-  out->start = r.I64(), out->end = r.I64(), out->a = r.I64(), out->b = r.I64();
-  out->text = r.Str();
-  return r.Done() && kind >= 1 && kind <= static_cast<uint8_t>(EventKind::kVoid);
-}
-
 std::string Encode(const UsageRec& r) {
   Writer w;
   w.I64(r.end), w.I64(r.gpu_seconds);
@@ -117,18 +101,12 @@ bool Decode(std::string_view in, UsageRec* out) {
 
 std::string Encode(const ClaimRec& r) {
   Writer w;
-  w.U64(r.contract_inst), w.I64(r.start), w.I64(r.end), w.U64(r.gpu_uuids.size());
-  for (const std::string& g : r.gpu_uuids) w.Str(g);
+  w.U64(r.contract_inst), w.I64(r.start), w.I64(r.end);
   return std::move(w.str());
 }
 bool Decode(std::string_view in, ClaimRec* out) {
   Reader r(in);
   out->contract_inst = r.U64(), out->start = r.I64(), out->end = r.I64();
-  uint64_t n = r.U64();
-  out->gpu_uuids.clear();
-  if (!r.ok() || n > in.size() / 4) return false;  // every uuid takes at least 4 bytes
-  out->gpu_uuids.reserve(n);
-  for (uint64_t i = 0; i < n && r.ok(); ++i) out->gpu_uuids.emplace_back(r.Str());
   return r.Done();
 }
 
@@ -225,11 +203,6 @@ std::string IndexKey(char tag, uint64_t index) {
   return std::move(w.str());
 }
 std::string NameKey(char tag, std::string_view name) { return std::string(1, tag).append(name); }
-std::string EventIdKey(std::string_view source, std::string_view id) {
-  Writer w;
-  w.U8(kTagEventId), w.Str(source), w.Raw(id);
-  return std::move(w.str());
-}
 std::string PairKey(char tag, uint64_t first, uint64_t index) {
   Writer w;
   w.U8(static_cast<uint8_t>(tag)), w.U64(first), w.U64(index);

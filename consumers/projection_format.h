@@ -24,12 +24,10 @@ inline constexpr char kTagContract = 'c';     // c + inst -> ContractRec
 inline constexpr char kTagLiveContract = 'k'; // k + contract_id (raw, to the end) -> inst
 inline constexpr char kTagAllocation = 'a';   // a + inst -> AllocationRec
 inline constexpr char kTagLiveAlloc = 'l';    // l + allocation_id (raw) -> inst
-inline constexpr char kTagEvent = 'e';        // e + index -> EventRec
-inline constexpr char kTagEventId = 'i';      // i + str source + id (raw) -> index
-inline constexpr char kTagDependent = 'd';    // d + contract inst + index -> "" (grant, capacity)
+inline constexpr char kTagOutside = 'o';      // o + contract inst + index -> "" (see below)
 inline constexpr char kTagUsage = 'u';        // u + alloc inst + time start + index -> UsageRec
 inline constexpr char kTagRelease = 'r';      // r + alloc inst + index -> time at
-inline constexpr char kTagClaim = 'h';        // h + hour + index -> ClaimRec
+inline constexpr char kTagClaim = 'h';        // h + hour + index -> ClaimRec (GPUs: the entry)
 inline constexpr char kTagCell = 'p';         // p + hour + contract inst -> delivered i64
 inline constexpr char kTagMonthSums = 's';    // s + contract inst + month -> MonthSums
 inline constexpr char kTagUsed = 'g';         // g + alloc inst + month -> used i64
@@ -54,16 +52,11 @@ enum class AnomalyKind : uint8_t {
 };
 std::string_view AnomalyKindName(AnomalyKind kind);
 
-// Event types as stored in EventRec (the ledger's typed encoding: schemas/event.fbs).
-enum class EventKind : uint8_t {
-  kContract = 1,
-  kCapacity,
-  kGrant,
-  kRelease,
-  kUsage,
-  kClose,
-  kVoid,
-};
+// Per-event records are not kept: the ledger holds every event, and a void finds its
+// target there (Ledger::IndexOf, ReadStored). What the projections store per event is only
+// what a query needs: a capacity claim per hour it covers, a usage or release record, and
+// 'o' keys listing the capacity reports of a contract that lie wholly outside its period
+// (they have no claims, yet their rows must go if the contract is voided).
 
 // --- records ---
 struct ContractRec {
@@ -80,22 +73,12 @@ struct AllocationRec {
   bool live = true;
   int64_t window_end() const;      // max(start, min(end, release_at))
 };
-// What a later void needs to undo an event, and its time footprint (spec section 6).
-struct EventRec {
-  EventKind kind = EventKind::kContract;
-  bool applied = true;        // false once undone (voided, or its contract/allocation was)
-  uint64_t ref = 0;           // capacity/grant: contract inst; usage/release: alloc inst
-  int64_t start = 0, end = 0; // the footprint [start, end) (may be empty)
-  int64_t a = 0, b = 0;       // capacity: clipped interval; usage: interval; release: at
-  std::string text;           // close: the month
-};
 struct UsageRec {
   int64_t end = 0, gpu_seconds = 0;
 };
-struct ClaimRec {
+struct ClaimRec {  // the GPU list is the capacity event's, read from the ledger
   uint64_t contract_inst = 0;
   int64_t start = 0, end = 0;  // inside one clock hour and the contract's period
-  std::vector<std::string> gpu_uuids;
 };
 struct MonthSums {
   int64_t delivered = 0, payable = 0;
@@ -158,7 +141,6 @@ class Reader {
 
 std::string Encode(const ContractRec& r);
 std::string Encode(const AllocationRec& r);
-std::string Encode(const EventRec& r);
 std::string Encode(const UsageRec& r);
 std::string Encode(const ClaimRec& r);
 std::string Encode(const MonthSums& r);
@@ -168,7 +150,6 @@ std::string Encode(const CloseRec& r);
 std::string Encode(const FrozenRec& r);
 bool Decode(std::string_view in, ContractRec* out);
 bool Decode(std::string_view in, AllocationRec* out);
-bool Decode(std::string_view in, EventRec* out);
 bool Decode(std::string_view in, UsageRec* out);
 bool Decode(std::string_view in, ClaimRec* out);
 bool Decode(std::string_view in, MonthSums* out);
@@ -181,10 +162,9 @@ bool DecodeI64(std::string_view in, int64_t* out);
 
 // --- keys ---
 std::string MetaKey(std::string_view name);
-std::string IndexKey(char tag, uint64_t index);                  // c, a, e
+std::string IndexKey(char tag, uint64_t index);                  // c, a
 std::string NameKey(char tag, std::string_view name);            // k, l (raw name)
-std::string EventIdKey(std::string_view source, std::string_view id);
-std::string PairKey(char tag, uint64_t first, uint64_t index);   // d, r
+std::string PairKey(char tag, uint64_t first, uint64_t index);   // o, r
 std::string UsageKey(uint64_t alloc, int64_t start, uint64_t index);
 std::string UsagePrefix(uint64_t alloc, int64_t start);          // u + alloc + start
 std::string ClaimKey(int64_t hour, uint64_t index);

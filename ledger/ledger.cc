@@ -366,17 +366,37 @@ Result<Hash256> Ledger::RootAt(uint64_t tree_size) const {
 }
 
 Result<EntryView> Ledger::ReadEntry(uint64_t index) const {
-  if (index >= impl_->committed.size) return Status::NotFound("no entry " + std::to_string(index));
-  std::string v;
-  rocksdb::Status s =
-      impl_->db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagEntry, index), &v);
-  if (!s.ok()) return Status::Corruption("entry " + std::to_string(index) + ": " + s.ToString());
-  auto view = DecodeEntry(v);
+  auto stored = ReadStored(index);
+  if (!stored.ok()) return stored.status();
+  auto view = DecodeEntry(stored.value());
   if (!view.ok()) return view.status();
   view->index = index;
   // A damaged hashes record leaves them zero: log/show still print the entry (verify judges).
   (void)impl_->ReadHashes(index, &view->leaf_hash, &view->chain_hash);
   return view;
+}
+
+Result<std::optional<uint64_t>> Ledger::IndexOf(std::string_view source,
+                                                std::string_view id) const {
+  std::string v;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), format::DedupKey(source, id), &v);
+  if (s.IsNotFound()) return std::optional<uint64_t>();
+  if (!s.ok()) return Status::IOError("dedup index: " + s.ToString());
+  DedupValue value;
+  if (!DedupValue::Decode(v, &value) || value.index >= impl_->committed.size) {
+    return Status::Corruption("dedup record of (" + std::string(source) + ", " +
+                              std::string(id) + ")");
+  }
+  return std::optional<uint64_t>(value.index);
+}
+
+Result<std::string> Ledger::ReadStored(uint64_t index) const {
+  if (index >= impl_->committed.size) return Status::NotFound("no entry " + std::to_string(index));
+  std::string v;
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagEntry, index), &v);
+  if (!s.ok()) return Status::Corruption("entry " + std::to_string(index) + ": " + s.ToString());
+  return v;
 }
 
 Status Ledger::ScanEntries(

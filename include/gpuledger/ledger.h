@@ -169,6 +169,11 @@ class Ledger {
   // Calls `fn` with the stored bytes of entries [first, end) in index order (the LedgerEntry
   // FlatBuffer of schemas/ledger_entry.fbs; valid during the call only), stopping at the
   // first non-OK status `fn` returns. Reads sequentially: the way projections consume.
+  // The index of the accepted event (source, id), from the dedup index; nullopt if none.
+  [[nodiscard]] Result<std::optional<uint64_t>> IndexOf(std::string_view source,
+                                                        std::string_view id) const;
+  // The stored bytes of entry `index` (as ScanEntries gives them).
+  [[nodiscard]] Result<std::string> ReadStored(uint64_t index) const;
   [[nodiscard]] Status ScanEntries(
       uint64_t first, uint64_t end,
       const std::function<Status(uint64_t index, std::string_view stored)>& fn) const;
