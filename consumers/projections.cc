@@ -73,6 +73,18 @@ std::string KrwText(Krw amount) {
   return negative ? "-" + digits : digits;
 }
 
+SettlementFigures operator+(const SettlementFigures& a, const SettlementFigures& b) {
+  SettlementFigures s;
+  s.committed_gpu_seconds = a.committed_gpu_seconds + b.committed_gpu_seconds;
+  s.delivered_gpu_seconds = a.delivered_gpu_seconds + b.delivered_gpu_seconds;
+  s.payable_gpu_seconds = a.payable_gpu_seconds + b.payable_gpu_seconds;
+  s.shortfall_gpu_seconds = a.shortfall_gpu_seconds + b.shortfall_gpu_seconds;
+  s.capacity_amount_krw = a.capacity_amount_krw + b.capacity_amount_krw;
+  s.penalty_krw = a.penalty_krw + b.penalty_krw;
+  s.net_krw = a.net_krw + b.net_krw;
+  return s;
+}
+
 SettlementFigures operator-(const SettlementFigures& a, const SettlementFigures& b) {
   SettlementFigures d;
   d.committed_gpu_seconds = a.committed_gpu_seconds - b.committed_gpu_seconds;

@@ -14,6 +14,7 @@
 #include "consumers/kafka_mock.h"
 #include "gpuledger/kafka_ingest.h"
 #include "gpuledger/kafka_produce.h"
+#include "gpuledger/projections.h"
 #include "gpuledger/simulate.h"
 #include "tools/cli.h"
 
@@ -162,6 +163,46 @@ Status RunPhases(Demo& d, const std::map<std::string, std::string>& files,
   return d.Ingest("close");
 }
 
+ordered_json KrwJson(Krw amount) {
+  if (amount >= INT64_MIN && amount <= INT64_MAX) return static_cast<int64_t>(amount);
+  return KrwText(amount);  // beyond 64 bits: exact decimal text
+}
+
+// The projections of the demo's ledger: the month's settlement totals and anomalies by kind.
+Result<ordered_json> ProjectionSummary(const Ledger& ledger, const std::string& data_dir,
+                                       const std::string& month) {
+  auto projections = Projections::Open(data_dir, ProjectionOptions());
+  if (!projections.ok()) return projections.status();
+  if (Status s = projections.value()->CatchUp(ledger, nullptr); !s.ok()) return s;
+  auto rows = projections.value()->Settlement(month);
+  if (!rows.ok()) return rows.status();
+  auto anomalies = projections.value()->Anomalies(ledger, month);
+  if (!anomalies.ok()) return anomalies.status();
+  SettlementFigures total;
+  bool closed = false;
+  for (const SettlementRow& row : rows.value()) {
+    total = total + row.current;
+    closed = closed || row.closed;
+  }
+  ordered_json by_kind = ordered_json::object();
+  for (const AnomalyRow& row : anomalies.value()) {
+    by_kind[row.kind] = by_kind.value(row.kind, 0) + 1;
+  }
+  return ordered_json{{"month", month},
+                      {"closed", closed},
+                      {"contracts", rows->size()},
+                      {"committed_gpu_seconds", total.committed_gpu_seconds},
+                      {"delivered_gpu_seconds", total.delivered_gpu_seconds},
+                      {"payable_gpu_seconds", total.payable_gpu_seconds},
+                      {"shortfall_gpu_seconds", total.shortfall_gpu_seconds},
+                      {"capacity_amount_krw", KrwJson(total.capacity_amount_krw)},
+                      {"penalty_krw", KrwJson(total.penalty_krw)},
+                      {"net_krw", KrwJson(total.net_krw)},
+                      {"anomalies", by_kind},
+                      {"report", "gpuledger report settlement --data " + data_dir + " --month " +
+                                     month}};
+}
+
 }  // namespace
 
 int RunDemo(const std::string& data_dir_in, uint64_t seed, uint32_t scale, bool quiet) {
@@ -199,6 +240,8 @@ int RunDemo(const std::string& data_dir_in, uint64_t seed, uint32_t scale, bool 
   VerifyReport verify;
   Status verified = d.ledger->Verify(&verify, nullptr);
   LedgerStats stats = d.ledger->stats();
+  auto settlement = ProjectionSummary(*d.ledger, d.data_dir, sim.month);
+  if (!settlement.ok()) return Failure(settlement.status());
   bool as_expected = d.totals.accepted == expected->expected_accepted + 1 &&
                      d.totals.duplicate == expected->expected_duplicate &&
                      d.totals.rejected == expected->expected_rejected;
@@ -222,6 +265,7 @@ int RunDemo(const std::string& data_dir_in, uint64_t seed, uint32_t scale, bool 
                         {"duplicates", stats.duplicates},
                         {"root", HexOf(stats.root)}}},
                       {"verify", verified.ok() && verify.ok ? "ok" : "FAILED: " + verify.problem},
+                      {"settlement", settlement.value()},
                       {"phases", d.phases},
                       {"elapsed_ms", ms}};
   std::cout << out.dump(2) << "\n";

@@ -39,6 +39,7 @@ struct SettlementFigures {
   bool operator==(const SettlementFigures&) const = default;
 };
 SettlementFigures operator-(const SettlementFigures& a, const SettlementFigures& b);
+SettlementFigures operator+(const SettlementFigures& a, const SettlementFigures& b);
 
 // The contract's terms as registered (for reports and the FOCUS export).
 struct ContractTerms {
