@@ -1,8 +1,9 @@
 // `gpuledger demo`: the README's main job. Needs no broker: librdkafka's built-in mock
 // cluster (rdkafka_mock.h) stands in for Kafka. A simulated month of the ministry's and a
-// few CSPs' events is produced in all three CloudEvents modes, ingested by Serve in three
-// runs (ministry first, then the CSPs with injected fetch errors, then the month's close),
-// verified, and summarised as one JSON object.
+// few CSPs' events is produced in all three CloudEvents modes, ingested by Serve in four
+// runs (ministry first, then the CSPs with injected fetch errors, the month's close, then a
+// CSP's late report for the closed month), verified, projected (settlement and anomalies of
+// the month), and summarised as one JSON object.
 #include <fmt/core.h>
 
 #include <chrono>
@@ -105,6 +106,9 @@ Result<std::vector<std::string>> SplitForPartitions(const std::string& path) {
   return paths;
 }
 
+// Events the demo sends itself after the simulated ones: the close and a late report.
+constexpr uint64_t kDemoEvents = 2;
+
 std::string CloseEvent(const std::string& month) {
   return fmt::format(
       R"({{"specversion":"1.0","id":"ministry-close-{0}","source":"ministry",)"
@@ -114,7 +118,7 @@ std::string CloseEvent(const std::string& month) {
 }
 
 Status RunPhases(Demo& d, const std::map<std::string, std::string>& files,
-                 const std::string& month) {
+                 const SimulateOptions& sim) {
   for (const auto& [topic, path] : files) {
     rd_kafka_mock_topic_create(d.mock.cluster, topic.c_str(), kPartitionsPerTopic, 1);
     d.config.topics.push_back({topic, {SourceOfTopic(topic)}});
@@ -156,11 +160,18 @@ Status RunPhases(Demo& d, const std::map<std::string, std::string>& files,
   if (Status s = d.Ingest("csps"); !s.ok()) return s;
   // Phase 3: the ministry closes the month.
   std::string close_path = (fs::path(d.data_dir).parent_path() / "close.jsonl").string();
-  std::ofstream(close_path, std::ios::binary | std::ios::trunc) << CloseEvent(month) << "\n";
+  std::ofstream(close_path, std::ios::binary | std::ios::trunc) << CloseEvent(sim.month) << "\n";
   if (Status s = d.Produce(std::string(kMinistryTopic), close_path, KafkaMode::kStructured);
       !s.ok())
     return s;
-  return d.Ingest("close");
+  if (Status s = d.Ingest("close"); !s.ok()) return s;
+  // Phase 4: a CSP's late report for the closed month (an adjustment, and an anomaly).
+  std::string late_path = (fs::path(d.data_dir).parent_path() / "late.jsonl").string();
+  std::ofstream(late_path, std::ios::binary | std::ios::trunc) << LateCapacityEvent(sim) << "\n";
+  if (Status s = d.Produce("gpu-events.kt-cloud", late_path, KafkaMode::kBinaryJson);
+      !s.ok())
+    return s;
+  return d.Ingest("late");
 }
 
 ordered_json KrwJson(Krw amount) {
@@ -178,10 +189,11 @@ Result<ordered_json> ProjectionSummary(const Ledger& ledger, const std::string& 
   if (!rows.ok()) return rows.status();
   auto anomalies = projections.value()->Anomalies(ledger, month);
   if (!anomalies.ok()) return anomalies.status();
-  SettlementFigures total;
+  SettlementFigures total, adjustment;
   bool closed = false;
   for (const SettlementRow& row : rows.value()) {
     total = total + row.current;
+    adjustment = adjustment + row.adjustment;
     closed = closed || row.closed;
   }
   ordered_json by_kind = ordered_json::object();
@@ -198,6 +210,8 @@ Result<ordered_json> ProjectionSummary(const Ledger& ledger, const std::string& 
                       {"capacity_amount_krw", KrwJson(total.capacity_amount_krw)},
                       {"penalty_krw", KrwJson(total.penalty_krw)},
                       {"net_krw", KrwJson(total.net_krw)},
+                      {"adjustment_delivered_gpu_seconds", adjustment.delivered_gpu_seconds},
+                      {"adjustment_net_krw", KrwJson(adjustment.net_krw)},
                       {"anomalies", by_kind},
                       {"report", "gpuledger report settlement --data " + data_dir + " --month " +
                                      month}};
@@ -236,26 +250,26 @@ int RunDemo(const std::string& data_dir_in, uint64_t seed, uint32_t scale, bool 
   auto ledger = OpenLedger(d.data_dir, false);
   if (!ledger.ok()) return Failure(ledger.status());
   d.ledger = std::move(ledger.value());
-  if (Status s = RunPhases(d, files, sim.month); !s.ok()) return Failure(s);
+  if (Status s = RunPhases(d, files, sim); !s.ok()) return Failure(s);
   VerifyReport verify;
   Status verified = d.ledger->Verify(&verify, nullptr);
   LedgerStats stats = d.ledger->stats();
   auto settlement = ProjectionSummary(*d.ledger, d.data_dir, sim.month);
   if (!settlement.ok()) return Failure(settlement.status());
-  bool as_expected = d.totals.accepted == expected->expected_accepted + 1 &&
+  bool as_expected = d.totals.accepted == expected->expected_accepted + kDemoEvents &&
                      d.totals.duplicate == expected->expected_duplicate &&
                      d.totals.rejected == expected->expected_rejected;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)
                 .count();
   ordered_json out = {{"data", d.data_dir},
-                      {"simulated_events", expected->events + 1},
+                      {"simulated_events", expected->events + kDemoEvents},
                       {"accepted", d.totals.accepted},
                       {"duplicate", d.totals.duplicate},
                       {"rejected", d.totals.rejected},
                       {"rejected_by_reason", d.totals.rejected_by_reason},
                       {"expected",
-                       {{"accepted", expected->expected_accepted + 1},
+                       {{"accepted", expected->expected_accepted + kDemoEvents},
                         {"duplicate", expected->expected_duplicate},
                         {"rejected", expected->expected_rejected}}},
                       {"as_expected", as_expected},

@@ -165,6 +165,7 @@ class Simulator {
       Push(span_end_, 0,
            Envelope(ministry.NextId("close"), ministry, "period.closed", span_end_, "",
                     fmt::format(R"({{"month":"{}"}})", o_.month)));
+      if (o_.with_faults) Push(span_end_ + 600, 1, LateCapacityEvent(o_));
     }
     Flush();
     return summary_;
@@ -182,6 +183,7 @@ class Simulator {
   void SetUpSources() {
     sources_.push_back({"ministry", "gpu-events.ministry", "ministry-" + o_.month});
     static constexpr std::array<const char*, 3> kNamed = {"kt-cloud", "naver-cloud", "nhn-cloud"};
+    static_assert(kNamed[0][0] == 'k', "LateCapacityEvent names CSP 0 kt-cloud");
     for (uint32_t i = 0; i < o_.csps; ++i) {
       std::string id = i < kNamed.size() ? kNamed[i] : fmt::format("csp-{}", i + 1);
       sources_.push_back({"csp/" + id, "gpu-events." + id, id + "-" + o_.month});
@@ -307,13 +309,15 @@ class Simulator {
     }
   }
 
+  // `foreign`: a GPU of another contract the CSP lists too (a double claim), or empty.
   std::string CapacityData(const Contract& c, int64_t start, int64_t end,
-                           const std::vector<size_t>& healthy) {
+                           const std::vector<size_t>& healthy, const std::string& foreign = "") {
     std::string uuids;
     for (size_t i : healthy) {
       if (!uuids.empty()) uuids += ',';
       uuids += '"' + c.gpu_uuids[i] + '"';
     }
+    if (!foreign.empty()) uuids += (uuids.empty() ? "\"" : ",\"") + foreign + '"';
     return fmt::format(
         R"({{"contract_id":"{}","interval_start":"{}","interval_end":"{}","gpu_uuids":[{}]}})",
         c.id, Rfc3339(start), Rfc3339(end), uuids);
@@ -334,9 +338,22 @@ class Simulator {
     Source& s = sources_[source];
     const std::string id = s.NextId("cap");
     const std::string subject = "contract/" + c.id;
+    // Faults the projections must see: the first contract of the second CSP lists a GPU of
+    // the first CSP's contract for half an hour (gpu_double_claimed), and the first CSP
+    // voids one of its reports (as if never sent).
+    const bool double_claim = o_.with_faults && o_.csps >= 2 && ci == o_.scale &&
+                              hour == span_hours_ / 5 && tick < 3;
     const std::string event =
-        Envelope(id, s, "capacity.reported", end, subject, CapacityData(c, start, end, healthy));
+        Envelope(id, s, "capacity.reported", end, subject,
+                 CapacityData(c, start, end, healthy,
+                              double_claim ? contracts_[0].gpu_uuids[0] : std::string()));
     Push(end, source, event);
+    if (o_.with_faults && ci == 0 && hour == span_hours_ / 2 && tick == 1) {
+      Push(end + 60, source,
+           Envelope(s.NextId("void"), s, "event.voided", end + 60, subject,
+                    fmt::format(R"({{"event_id":"{}","reason":"sent for the wrong interval"}})",
+                                id)));
+    }
     if (!o_.with_faults || tick != 0 || ci != c.csp * o_.scale) return;
     if (hour == span_hours_ / 4 && c.csp + 1 == o_.csps) {
       Push(end, source, event, Expect::kDuplicate);  // redelivered after a consumer restart
@@ -444,6 +461,19 @@ class Simulator {
 };
 
 }  // namespace
+
+std::string LateCapacityEvent(const SimulateOptions& options) {
+  int64_t month_start = 0, month_end = 0;
+  ParseMonth(options.month, &month_start, &month_end);
+  const int64_t end = options.days > 0 ? std::min<int64_t>(month_end, month_start + int64_t{options.days} * kDaySeconds) : month_end;
+  const std::string csp = "kt-cloud";  // CSP 0 (SetUpSources)
+  return fmt::format(
+      R"({{"specversion":"1.0","id":"{0}-late-capacity-{1}","source":"csp/{0}",)"
+      R"("type":"io.gpuledger.capacity.reported.v1","time":"{3}","datacontenttype":"application/json",)"
+      R"("data":{{"contract_id":"{0}-{1}-c1","interval_start":"{2}","interval_end":"{3}",)"
+      R"("gpu_uuids":["GPU-{0}-c1-late-spare"]}}}})",
+      csp, options.month, Rfc3339(end - 600), Rfc3339(end));
+}
 
 Result<SimulateSummary> Simulate(const SimulateOptions& options,
                                  const std::function<void(const SimulatedEvent&)>& sink) {

@@ -36,6 +36,10 @@ struct SimulateSummary {
   uint64_t expected_accepted = 0, expected_duplicate = 0, expected_rejected = 0;
 };
 
+// With faults, after the close: CSP 0 reports a spare GPU for the last ten minutes of its
+// first contract, a late event that changes the closed month (an adjustment).
+std::string LateCapacityEvent(const SimulateOptions& options);
+
 // Calls `sink` for every event in time order (views valid during the call only). The same
 // options give the same bytes.
 [[nodiscard]] Result<SimulateSummary> Simulate(
