@@ -1,13 +1,14 @@
 // The projections' RocksDB with a read-your-writes batch: everything a batch of ledger
-// entries changes is staged in one WriteBatchWithIndex, read back through it while the
-// batch is applied, and written with the applied index as one (synced) WriteBatch.
-// Private to consumers/. Not thread-safe: one thread at a time.
+// entries changes is staged in an ordered map of final values, read back through it while
+// the batch is applied, and written with the applied index as one (synced) WriteBatch.
+// A key changed many times in a batch (a month's sums) is written once. Private to
+// consumers/. Not thread-safe: one thread at a time.
 #pragma once
 
 #include <rocksdb/db.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,7 +29,7 @@ class Store {
   void Put(std::string_view key, std::string_view value);
   void Delete(std::string_view key);
   // Calls fn(key, value) for every key in [lower, upper) (upper empty: no bound), staged
-  // writes included, in key order, until fn returns false.
+  // writes included, in key order, until fn returns false. fn must not change the store.
   [[nodiscard]] Status Scan(
       std::string_view lower, std::string_view upper,
       const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
@@ -43,10 +44,11 @@ class Store {
   void Abandon();
 
  private:
-  explicit Store(std::unique_ptr<rocksdb::DB> db);
+  explicit Store(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
   std::unique_ptr<rocksdb::DB> db_;
-  // Mutable: RocksDB's read-through calls on it are not const, though they change nothing.
-  mutable rocksdb::WriteBatchWithIndex batch_;
+  // Staged final values; nullopt: deleted. Bounded by the caller's batch limits.
+  std::map<std::string, std::optional<std::string>, std::less<>> staged_;
+  size_t staged_bytes_ = 0;  // bytes put or deleted since the last commit
 };
 
 }  // namespace gpuledger::proj
