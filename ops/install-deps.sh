@@ -36,6 +36,10 @@ else
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# focus-validator (PyPI) in its own venv for the FOCUS export tests; needs Python >= 3.12
+# (docs/focus.md).
+"$(dirname "${BASH_SOURCE[0]}")/install-focus-validator.sh"
+
 # The Python venv for the outside-client Kafka tests (CTest hands them its python as
 # GPULEDGER_PYTHON). Made with the python3 on PATH; a warning, not a failure, if PyPI is
 # unreachable (only those tests need it).

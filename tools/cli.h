@@ -39,6 +39,7 @@ void AddKafkaCommands(CLI::App& app, std::vector<Command>* commands);  // serve,
 void AddDemoCommands(CLI::App& app, std::vector<Command>* commands);   // simulate, demo
 // report settlement|usage|anomalies, project, rebuild
 void AddReportCommands(CLI::App& app, std::vector<Command>* commands);
+void AddExportCommands(CLI::App& app, std::vector<Command>* commands);  // export focus
 
 int RunIngest(const std::string& data_dir, const std::string& file, uint64_t batch_messages_max,
               bool quiet);

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   AddKafkaCommands(app, &commands);
   AddDemoCommands(app, &commands);
   AddReportCommands(app, &commands);
+  AddExportCommands(app, &commands);
 
   try {
     app.parse(argc, argv);
