@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "consumers/projection_format.h"
+#include "consumers/projection_hour.h"
 #include "consumers/projection_store.h"
 #include "gpuledger/ledger.h"
 #include "gpuledger/status.h"
@@ -28,10 +29,6 @@ struct Event;
 }
 
 namespace gpuledger::proj {
-
-// Double-claim segments of one hour by (GPU UUID, contract inst, contract inst).
-using DoubleSegments =
-    std::map<std::tuple<std::string_view, uint64_t, uint64_t>, std::vector<DoubleSegment>>;
 
 class Applier {
  public:
@@ -83,8 +80,8 @@ class Applier {
   Status WriteDoubles(int64_t hour, const DoubleSegments& doubles);
   Status ApplyCellChange(int64_t hour, uint64_t contract, int64_t before, int64_t after);
   // The GPU ids (interned for this batch) that the capacity event at `index` lists.
-  Result<const std::vector<uint32_t>*> GpusOf(uint64_t index);
-  void RememberGpus(uint64_t index, const fb::Event& event);
+  Result<GpuLists::List> GpusOf(uint64_t index, uint64_t contract);
+  GpuLists::List RememberGpus(uint64_t index, uint64_t contract, const fb::Event& event);
 
   // --- usage (projection_usage.cc) ---
   // Adds (sign +1) or removes (-1) one usage event's contribution to its month's sum.
@@ -117,11 +114,10 @@ class Applier {
   const Ledger* ledger_;
   std::map<std::string, uint64_t> closed_;  // live closes: month -> the close's index
   std::set<int64_t> dirty_hours_;           // hours whose claims changed since Flush
-  // This batch's GPU lists by capacity event index, GPU UUIDs interned as small ids, so
-  // that recomputing an hour works on integers. Cleared by Flush: bounded by one batch.
-  std::unordered_map<uint64_t, std::vector<uint32_t>> batch_gpus_;
-  std::unordered_map<std::string, uint32_t> gpu_ids_;
-  std::vector<const std::string*> gpu_names_;  // id -> UUID (keys of gpu_ids_)
+  // This batch's GPU lists, GPU UUIDs interned as small ids, so that recomputing an hour
+  // works on integers. Cleared by Flush: bounded by one batch.
+  GpuLists gpus_;
+  HourComputer hour_;
   static constexpr size_t kHotKeysMax = 1 << 16;  // the cache is dropped whole when full
   mutable std::unordered_map<std::string, std::optional<std::string>> hot_;
 };

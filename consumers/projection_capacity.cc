@@ -1,8 +1,5 @@
-// Capacity: claims per clock hour and the delivered GPU-seconds they give (spec section 5).
-// For each GPU in an hour, the seconds covered by exactly one contract's live claims count
-// as delivered for it (the union: a GPU listed twice counts once); seconds covered by two or
-// more contracts are double claims, delivered for none, and kept as segments per pair of
-// contracts for the gpu_double_claimed rows.
+// Capacity: claims per clock hour, and recomputing an hour's delivered cells, month sums and
+// double-claim segments when its claims changed (the computation: projection_hour.cc).
 #include <algorithm>
 #include <map>
 #include <tuple>
@@ -13,91 +10,20 @@
 #include "schemas/event_generated.h"
 
 namespace gpuledger::proj {
-namespace {
 
-struct Piece {
-  uint64_t contract = 0;
-  int64_t start = 0, end = 0;
-  uint64_t index = 0;  // the capacity event
-};
-
-
-// Length of the union of [start, end) pieces (sorted by start).
-int64_t UnionSeconds(const std::vector<Piece>& pieces) {
-  int64_t total = 0, cur_start = 0, cur_end = INT64_MIN;
-  for (const Piece& p : pieces) {
-    if (p.start > cur_end) {
-      if (cur_end > cur_start) total += cur_end - cur_start;
-      cur_start = p.start, cur_end = p.end;
-    } else {
-      cur_end = std::max(cur_end, p.end);
-    }
-  }
-  if (cur_end > cur_start) total += cur_end - cur_start;
-  return total;
-}
-
-// One GPU's pieces in one hour, claimed by two or more contracts: sweeps the boundaries.
-void SweepShared(std::string_view gpu, const std::vector<Piece>& pieces,
-                 std::map<uint64_t, int64_t>* delivered,
-                 DoubleSegments* doubles) {
-  std::vector<int64_t> points;
-  for (const Piece& p : pieces) points.push_back(p.start), points.push_back(p.end);
-  std::sort(points.begin(), points.end());
-  points.erase(std::unique(points.begin(), points.end()), points.end());
-  std::vector<uint64_t> covering;
-  std::map<std::pair<uint64_t, uint64_t>, std::vector<DoubleSegment>> local;
-  for (size_t i = 0; i + 1 < points.size(); ++i) {
-    const int64_t t0 = points[i], t1 = points[i + 1];
-    covering.clear();
-    for (const Piece& p : pieces) {
-      if (p.start <= t0 && p.end >= t1) covering.push_back(p.contract);
-    }
-    std::sort(covering.begin(), covering.end());
-    covering.erase(std::unique(covering.begin(), covering.end()), covering.end());
-    if (covering.size() == 1) (*delivered)[covering[0]] += t1 - t0;
-    for (size_t x = 0; covering.size() > 1 && x < covering.size(); ++x) {
-      for (size_t y = x + 1; y < covering.size(); ++y) {
-        auto& segs = local[{covering[x], covering[y]}];
-        if (!segs.empty() && segs.back().end == t0) {
-          segs.back().end = t1;
-        } else {
-          segs.push_back({t0, t1, 0});
-        }
-      }
-    }
-  }
-  // The last live capacity event of either contract overlapping each segment.
-  for (auto& [pair, segs] : local) {
-    for (DoubleSegment& seg : segs) {
-      for (const Piece& p : pieces) {
-        const bool of_pair = p.contract == pair.first || p.contract == pair.second;
-        if (of_pair && p.start < seg.end && p.end > seg.start) {
-          seg.last_index = std::max(seg.last_index, p.index);
-        }
-      }
-    }
-    (*doubles)[{gpu, pair.first, pair.second}] = std::move(segs);
-  }
-}
-
-}  // namespace
-
-void Applier::RememberGpus(uint64_t index, const fb::Event& event) {
-  std::vector<uint32_t>& ids = batch_gpus_[index];
+GpuLists::List Applier::RememberGpus(uint64_t index, uint64_t contract,
+                                    const fb::Event& event) {
+  std::vector<std::string_view> uuids;
   const fb::CapacityReported* d = event.data_as_CapacityReported();
-  if (d == nullptr || d->gpu_uuids() == nullptr) return;
-  ids.reserve(d->gpu_uuids()->size());
-  for (const flatbuffers::String* g : *d->gpu_uuids()) {
-    auto [it, added] = gpu_ids_.try_emplace(g->str(), static_cast<uint32_t>(gpu_names_.size()));
-    if (added) gpu_names_.push_back(&it->first);
-    ids.push_back(it->second);
+  if (d != nullptr && d->gpu_uuids() != nullptr) {
+    uuids.reserve(d->gpu_uuids()->size());
+    for (const flatbuffers::String* g : *d->gpu_uuids()) uuids.emplace_back(g->data(), g->size());
   }
+  return gpus_.Remember(index, contract, uuids);
 }
 
-Result<const std::vector<uint32_t>*> Applier::GpusOf(uint64_t index) {
-  auto it = batch_gpus_.find(index);
-  if (it != batch_gpus_.end()) return &it->second;
+Result<GpuLists::List> Applier::GpusOf(uint64_t index, uint64_t contract) {
+  if (GpuLists::List list = gpus_.Find(index)) return list;
   // A claim applied in an earlier batch: its GPU list is in the ledger.
   auto stored = ledger_->ReadStored(index);
   if (!stored.ok()) return stored.status();
@@ -106,13 +32,12 @@ Result<const std::vector<uint32_t>*> Applier::GpusOf(uint64_t index) {
     return Status::Corruption("projections: claim of entry " + std::to_string(index) +
                               ", which is not a capacity report");
   }
-  RememberGpus(index, *event);
-  return &batch_gpus_[index];
+  return RememberGpus(index, contract, *event);
 }
 
 Status Applier::AddClaims(uint64_t index, uint64_t contract, int64_t start, int64_t end,
                           const fb::Event& event) {
-  RememberGpus(index, event);
+  RememberGpus(index, contract, event);
   for (int64_t hour = HourOf(start); hour < end; hour += kHourSeconds) {
     const ClaimRec part{contract, std::max(start, hour), std::min(end, hour + kHourSeconds)};
     store_->Put(ClaimKey(hour, index), Encode(part));
@@ -126,9 +51,7 @@ Status Applier::Flush() {
     if (Status s = RecomputeHour(hour); !s.ok()) return s;
   }
   dirty_hours_.clear();
-  batch_gpus_.clear();
-  gpu_ids_.clear();
-  gpu_names_.clear();
+  gpus_.Clear();
   return Status::Ok();
 }
 
@@ -143,37 +66,19 @@ Status Applier::RecomputeHour(int64_t hour) {
   });
   if (!s.ok()) return s;
   if (!bad.empty()) return Status::Corruption("projections: claim record " + bad);
-  // Every (GPU, claim) of the hour, grouped by GPU.
-  std::vector<std::pair<uint32_t, Piece>> listed;
+  std::vector<GpuLists::List> lists;  // keeps every claim's list alive for the computation
+  std::vector<HourClaim> hour_claims;
   for (const auto& [index, c] : claims) {
-    auto gpus = GpusOf(index);
+    auto gpus = GpusOf(index, c.contract_inst);
     if (!gpus.ok()) return gpus.status();
-    for (uint32_t gpu : *gpus.value()) listed.push_back({gpu, {c.contract_inst, c.start, c.end, index}});
+    lists.push_back(gpus.value());
+    hour_claims.push_back({index, c.contract_inst, c.start, c.end, lists.back().get()});
   }
-  std::sort(listed.begin(), listed.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second.start < b.second.start;
-  });
-  std::map<uint64_t, int64_t> delivered;
-  DoubleSegments doubles;
-  std::vector<Piece> pieces;
-  for (size_t i = 0; i < listed.size();) {
-    const uint32_t gpu = listed[i].first;
-    pieces.clear();
-    bool one_contract = true;
-    for (; i < listed.size() && listed[i].first == gpu; ++i) {
-      pieces.push_back(listed[i].second);
-      one_contract = one_contract && pieces.back().contract == pieces.front().contract;
-    }
-    if (one_contract) {
-      delivered[pieces.front().contract] += UnionSeconds(pieces);
-    } else {
-      SweepShared(*gpu_names_[gpu], pieces, &delivered, &doubles);
-    }
-  }
-  if (Status c = WriteCells(hour, delivered); !c.ok()) return c;
-  return WriteDoubles(hour, doubles);
+  HourResult result;
+  hour_.Compute(hour_claims, gpus_, &result);
+  if (Status c = WriteCells(hour, result.delivered); !c.ok()) return c;
+  return WriteDoubles(hour, result.doubles);
 }
-
 // Writes the hour's delivered cells that changed, and carries the changes into month sums.
 Status Applier::WriteCells(int64_t hour, const std::map<uint64_t, int64_t>& delivered) {
   std::map<uint64_t, int64_t> before;
