@@ -72,13 +72,13 @@ Status Applier::DeleteAnomalies(uint64_t index) {
 }
 
 Status Applier::LateRows(uint64_t index, Footprint footprint) {
-  const int64_t start = footprint.start, end = footprint.end;
-  for (const auto& [month, close_index] : closed_) {
-    int64_t month_start = 0, month_end = 0;
-    MonthBounds(month, &month_start, &month_end);
-    if (close_index >= index || start >= end || end <= month_start || start >= month_end) {
-      continue;
-    }
+  if (footprint.start >= footprint.end || closed_.empty()) return Status::Ok();
+  // Only the closed months between the footprint's first and last month: the cost does not
+  // grow with the number of months closed so far.
+  const auto last = closed_.upper_bound(MonthOf(footprint.end - 1));
+  for (auto it = closed_.lower_bound(MonthOf(footprint.start)); it != last; ++it) {
+    const auto& [month, close_index] = *it;
+    if (close_index >= index) continue;
     AnomalyRec row;
     row.kind = AnomalyKind::kLateForClosedPeriod;
     row.month = month;

@@ -1,5 +1,6 @@
 #include "consumers/projection_store.h"
 
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 
@@ -15,6 +16,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   options.max_open_files = 512;  // a bound on file handles, whatever the history
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(64u << 20);  // bounded memory
+  // Most point reads (month sums, cells, live ids) are of keys absent from most files: a
+  // Bloom filter keeps their cost from growing with the number of files, i.e. with history.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
