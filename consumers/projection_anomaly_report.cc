@@ -46,7 +46,8 @@ Status Extend(const Store& store, const DoubleId& id, DoubleSegment* range, int 
   const auto& [gpu, c1, c2] = id;
   for (;;) {
     const int64_t hour = step < 0 ? range->start - proj::kHourSeconds : range->end;
-    if (step < 0 ? range->start != proj::HourOf(range->start) : range->end != proj::HourOf(range->end))
+    if (step < 0 ? range->start != proj::HourOf(range->start)
+                 : range->end != proj::HourOf(range->end))
       return Status::Ok();
     auto v = store.Get(proj::DoubleKey(hour, gpu, c1, c2));
     if (!v.ok()) return v.status();

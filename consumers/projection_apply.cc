@@ -94,14 +94,22 @@ Status Applier::Apply(uint64_t index, std::string_view stored) {
 
 Status Applier::ApplyEvent(uint64_t index, const fb::Event& event) {
   switch (event.data_type()) {
-    case fb::Payload::ContractRegistered: return ApplyContract(index, event);
-    case fb::Payload::CapacityReported: return ApplyCapacity(index, event);
-    case fb::Payload::AllocationGranted: return ApplyGrant(index, event);
-    case fb::Payload::AllocationReleased: return ApplyRelease(index, event);
-    case fb::Payload::UsageReported: return ApplyUsage(index, event);
-    case fb::Payload::PeriodClosed: return ApplyClose(index, event);
-    case fb::Payload::EventVoided: return ApplyVoid(index, event);
-    default: return Missing(index, "unknown payload type");
+    case fb::Payload::ContractRegistered:
+      return ApplyContract(index, event);
+    case fb::Payload::CapacityReported:
+      return ApplyCapacity(index, event);
+    case fb::Payload::AllocationGranted:
+      return ApplyGrant(index, event);
+    case fb::Payload::AllocationReleased:
+      return ApplyRelease(index, event);
+    case fb::Payload::UsageReported:
+      return ApplyUsage(index, event);
+    case fb::Payload::PeriodClosed:
+      return ApplyClose(index, event);
+    case fb::Payload::EventVoided:
+      return ApplyVoid(index, event);
+    default:
+      return Missing(index, "unknown payload type");
   }
 }
 

@@ -11,8 +11,7 @@
 
 namespace gpuledger::proj {
 
-GpuLists::List Applier::RememberGpus(uint64_t index, uint64_t contract,
-                                    const fb::Event& event) {
+GpuLists::List Applier::RememberGpus(uint64_t index, uint64_t contract, const fb::Event& event) {
   std::vector<std::string_view> uuids;
   const fb::CapacityReported* d = event.data_as_CapacityReported();
   if (d != nullptr && d->gpu_uuids() != nullptr) {

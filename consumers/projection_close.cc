@@ -11,8 +11,8 @@ namespace gpuledger::proj {
 
 Figures MonthFigures(const ContractRec& c, const MonthSums& sums, int64_t month_start,
                      int64_t month_end) {
-  const int64_t inside =
-      std::max<int64_t>(0, std::min(c.period_end, month_end) - std::max(c.period_start, month_start));
+  const int64_t inside = std::max<int64_t>(
+      0, std::min(c.period_end, month_end) - std::max(c.period_start, month_start));
   Figures f;
   f.committed = c.committed_gpus * inside;  // whole hours: committed_gpus x 3600 per hour
   f.delivered = sums.delivered;
@@ -23,7 +23,8 @@ Figures MonthFigures(const ContractRec& c, const MonthSums& sums, int64_t month_
 
 Status Applier::ApplyClose(uint64_t index, const fb::Event& event) {
   const fb::PeriodClosed* d = event.data_as_PeriodClosed();
-  if (d == nullptr || d->month() == nullptr) return Status::Corruption("period.closed without data");
+  if (d == nullptr || d->month() == nullptr)
+    return Status::Corruption("period.closed without data");
   const std::string month = d->month()->str();
   int64_t month_start = 0, month_end = 0;
   if (!MonthBounds(month, &month_start, &month_end)) {
@@ -32,8 +33,8 @@ Status Applier::ApplyClose(uint64_t index, const fb::Event& event) {
   if (Status s = Flush(); !s.ok()) return s;  // the figures of every entry before the close
   auto root = ledger_->RootAt(index);
   if (!root.ok()) return root.status();
-  CloseRec close{index, std::string(reinterpret_cast<const char*>(root.value().data()),
-                                        root.value().size())};
+  CloseRec close{
+      index, std::string(reinterpret_cast<const char*>(root.value().data()), root.value().size())};
   store_->Put(NameKey(kTagClosed, month), Encode(close));
   std::vector<uint64_t> live;
   Status s = store_->ScanPrefix(std::string(1, kTagLiveContract), [&](auto, auto value) {

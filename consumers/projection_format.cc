@@ -7,12 +7,18 @@ namespace gpuledger::proj {
 
 std::string_view AnomalyKindName(AnomalyKind kind) {
   switch (kind) {
-    case AnomalyKind::kUsageOverReported: return "usage_over_reported";
-    case AnomalyKind::kUsageOutsideAllocation: return "usage_outside_allocation";
-    case AnomalyKind::kUsageOverlap: return "usage_overlap";
-    case AnomalyKind::kCapacityOutsideContract: return "capacity_outside_contract";
-    case AnomalyKind::kLateForClosedPeriod: return "late_for_closed_period";
-    case AnomalyKind::kGpuDoubleClaimed: return "gpu_double_claimed";
+    case AnomalyKind::kUsageOverReported:
+      return "usage_over_reported";
+    case AnomalyKind::kUsageOutsideAllocation:
+      return "usage_outside_allocation";
+    case AnomalyKind::kUsageOverlap:
+      return "usage_overlap";
+    case AnomalyKind::kCapacityOutsideContract:
+      return "capacity_outside_contract";
+    case AnomalyKind::kLateForClosedPeriod:
+      return "late_for_closed_period";
+    case AnomalyKind::kGpuDoubleClaimed:
+      return "gpu_double_claimed";
   }
   return "unknown";
 }

@@ -19,23 +19,23 @@ inline constexpr int64_t kHourSeconds = 3600;
 inline constexpr size_t kMonthBytes = 7;  // "YYYY-MM"
 
 // --- tags ---
-inline constexpr char kTagMeta = 'M';         // M + name -> (version u32 | applied u64)
-inline constexpr char kTagContract = 'c';     // c + inst -> ContractRec
-inline constexpr char kTagLiveContract = 'k'; // k + contract_id (raw, to the end) -> inst
-inline constexpr char kTagAllocation = 'a';   // a + inst -> AllocationRec
-inline constexpr char kTagLiveAlloc = 'l';    // l + allocation_id (raw) -> inst
-inline constexpr char kTagOutside = 'o';      // o + contract inst + index -> "" (see below)
-inline constexpr char kTagUsage = 'u';        // u + alloc inst + time start + index -> UsageRec
-inline constexpr char kTagRelease = 'r';      // r + alloc inst + index -> time at
-inline constexpr char kTagClaim = 'h';        // h + hour + index -> ClaimRec (GPUs: the entry)
-inline constexpr char kTagCell = 'p';         // p + hour + contract inst -> delivered i64
-inline constexpr char kTagMonthSums = 's';    // s + contract inst + month -> MonthSums
-inline constexpr char kTagUsed = 'g';         // g + alloc inst + month -> used i64
-inline constexpr char kTagDouble = 'x';       // x + hour + str gpu + inst + inst -> DoubleRec
-inline constexpr char kTagAnomaly = 'y';      // y + index + kind u8 + tail u64 -> AnomalyRec
-inline constexpr char kTagAnomalyMonth = 'z'; // z + month + (the y key) -> ""
-inline constexpr char kTagClosed = 'q';       // q + month -> CloseRec
-inline constexpr char kTagFrozen = 'f';       // f + month + contract_id (raw) -> FrozenRec
+inline constexpr char kTagMeta = 'M';          // M + name -> (version u32 | applied u64)
+inline constexpr char kTagContract = 'c';      // c + inst -> ContractRec
+inline constexpr char kTagLiveContract = 'k';  // k + contract_id (raw, to the end) -> inst
+inline constexpr char kTagAllocation = 'a';    // a + inst -> AllocationRec
+inline constexpr char kTagLiveAlloc = 'l';     // l + allocation_id (raw) -> inst
+inline constexpr char kTagOutside = 'o';       // o + contract inst + index -> "" (see below)
+inline constexpr char kTagUsage = 'u';         // u + alloc inst + time start + index -> UsageRec
+inline constexpr char kTagRelease = 'r';       // r + alloc inst + index -> time at
+inline constexpr char kTagClaim = 'h';         // h + hour + index -> ClaimRec (GPUs: the entry)
+inline constexpr char kTagCell = 'p';          // p + hour + contract inst -> delivered i64
+inline constexpr char kTagMonthSums = 's';     // s + contract inst + month -> MonthSums
+inline constexpr char kTagUsed = 'g';          // g + alloc inst + month -> used i64
+inline constexpr char kTagDouble = 'x';        // x + hour + str gpu + inst + inst -> DoubleRec
+inline constexpr char kTagAnomaly = 'y';       // y + index + kind u8 + tail u64 -> AnomalyRec
+inline constexpr char kTagAnomalyMonth = 'z';  // z + month + (the y key) -> ""
+inline constexpr char kTagClosed = 'q';        // q + month -> CloseRec
+inline constexpr char kTagFrozen = 'f';        // f + month + contract_id (raw) -> FrozenRec
 
 inline constexpr std::string_view kMetaVersion = "version";
 inline constexpr std::string_view kMetaApplied = "applied";  // next ledger index to apply
@@ -71,7 +71,7 @@ struct AllocationRec {
   int64_t gpus = 0, start = 0, end = 0;
   int64_t release_at = INT64_MAX;  // earliest live release; INT64_MAX: none
   bool live = true;
-  int64_t window_end() const;      // max(start, min(end, release_at))
+  int64_t window_end() const;  // max(start, min(end, release_at))
 };
 struct UsageRec {
   int64_t end = 0, gpu_seconds = 0;
@@ -113,7 +113,7 @@ class Writer {
   void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void U64(uint64_t v);
   void I64(int64_t v) { U64(static_cast<uint64_t>(v) ^ (uint64_t{1} << 63)); }
-  void Str(std::string_view s);   // u32 length + bytes
+  void Str(std::string_view s);  // u32 length + bytes
   void Raw(std::string_view s) { out_.append(s); }
   std::string& str() { return out_; }
 
@@ -162,13 +162,13 @@ bool DecodeI64(std::string_view in, int64_t* out);
 
 // --- keys ---
 std::string MetaKey(std::string_view name);
-std::string IndexKey(char tag, uint64_t index);                  // c, a
-std::string NameKey(char tag, std::string_view name);            // k, l (raw name)
-std::string PairKey(char tag, uint64_t first, uint64_t index);   // o, r
+std::string IndexKey(char tag, uint64_t index);                 // c, a
+std::string NameKey(char tag, std::string_view name);           // k, l (raw name)
+std::string PairKey(char tag, uint64_t first, uint64_t index);  // o, r
 std::string UsageKey(uint64_t alloc, int64_t start, uint64_t index);
-std::string UsagePrefix(uint64_t alloc, int64_t start);          // u + alloc + start
+std::string UsagePrefix(uint64_t alloc, int64_t start);  // u + alloc + start
 std::string ClaimKey(int64_t hour, uint64_t index);
-std::string HourPrefix(char tag, int64_t hour);                  // h, p, x + hour
+std::string HourPrefix(char tag, int64_t hour);  // h, p, x + hour
 std::string CellKey(int64_t hour, uint64_t contract);
 std::string MonthKey(char tag, uint64_t inst, std::string_view month);  // s, g
 std::string DoubleKey(int64_t hour, std::string_view gpu, uint64_t c1, uint64_t c2);

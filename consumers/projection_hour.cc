@@ -29,8 +29,7 @@ int64_t UnionSeconds(const std::vector<Piece>& pieces) {
 
 // One GPU's pieces in one hour, claimed by two or more contracts: sweeps the boundaries.
 void SweepShared(std::string_view gpu, const std::vector<Piece>& pieces,
-                 std::map<uint64_t, int64_t>* delivered,
-                 DoubleSegments* doubles) {
+                 std::map<uint64_t, int64_t>* delivered, DoubleSegments* doubles) {
   std::vector<int64_t> points;
   for (const Piece& p : pieces) points.push_back(p.start), points.push_back(p.end);
   std::sort(points.begin(), points.end());
@@ -70,7 +69,6 @@ void SweepShared(std::string_view gpu, const std::vector<Piece>& pieces,
     (*doubles)[{gpu, pair.first, pair.second}] = std::move(segs);
   }
 }
-
 
 // Every (GPU, piece) of `claims` whose GPU `take` accepts, sorted by GPU then start.
 template <typename Take>
@@ -179,10 +177,9 @@ void HourComputer::Compute(const std::vector<HourClaim>& claims, const GpuLists&
         delivered += own * (c->end - c->start);
       }
     } else {
-      ForEachGpu(PiecesByGpu(group, [&](uint32_t g) { return !is_shared(g); }),
-                 [&](uint32_t, const std::vector<Piece>& pieces) {
-                   delivered += UnionSeconds(pieces);
-                 });
+      ForEachGpu(
+          PiecesByGpu(group, [&](uint32_t g) { return !is_shared(g); }),
+          [&](uint32_t, const std::vector<Piece>& pieces) { delivered += UnionSeconds(pieces); });
     }
     i = j;
   }

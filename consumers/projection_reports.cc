@@ -29,9 +29,15 @@ SettlementFigures Money(const proj::Figures& f, const proj::ContractRec& terms) 
 }
 
 ContractTerms Terms(const proj::ContractRec& c) {
-  return ContractTerms{c.contract_id,    c.csp_id,       c.programme,
-                       c.gpu_model,      c.committed_gpus, c.period_start,
-                       c.period_end,     c.price_krw_per_gpu_hour, c.penalty_krw_per_gpu_hour};
+  return ContractTerms{c.contract_id,
+                       c.csp_id,
+                       c.programme,
+                       c.gpu_model,
+                       c.committed_gpus,
+                       c.period_start,
+                       c.period_end,
+                       c.price_krw_per_gpu_hour,
+                       c.penalty_krw_per_gpu_hour};
 }
 
 template <typename Rec>
@@ -144,8 +150,8 @@ Result<std::vector<UsageRow>> Projections::Usage(std::string_view month) const {
     if (!found) return Status::Corruption("projections: live allocation " + allocation_id);
     const int64_t inside = std::min(a.window_end(), me) - std::max(a.start, ms);
     if (inside <= 0) continue;
-    UsageRow row{a.allocation_id, a.contract_id, a.user_id, std::string(month),
-                 a.gpus,          a.gpus * inside, 0,       a.start,
+    UsageRow row{a.allocation_id, a.contract_id,   a.user_id, std::string(month),
+                 a.gpus,          a.gpus * inside, 0,         a.start,
                  a.window_end()};
     std::string used;
     auto v = store.Get(proj::MonthKey(proj::kTagUsed, inst, month));

@@ -19,7 +19,7 @@ std::string_view View(const flatbuffers::String* s) {
 // The keys (and values) of a prefix, collected first: the batch must not change under a
 // scan of it.
 Result<std::vector<std::pair<std::string, std::string>>> Collect(const Store& store,
-                                                                  std::string_view prefix) {
+                                                                 std::string_view prefix) {
   std::vector<std::pair<std::string, std::string>> out;
   Status s = store.ScanPrefix(prefix, [&](auto key, auto value) {
     out.emplace_back(std::string(key), std::string(value));
@@ -91,7 +91,8 @@ Status Applier::Undo(uint64_t index, const fb::Event& event, Footprint* footprin
       auto it = closed_.find(month);
       return it != closed_.end() && it->second == index ? UndoClose(month) : Status::Ok();
     }
-    default: break;
+    default:
+      break;
   }
   return Status::Corruption("projections: entry " + std::to_string(index) + " cannot be voided");
 }

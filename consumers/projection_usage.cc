@@ -44,8 +44,8 @@ Status ScanUsage(const Store& store, const std::string& lower, const std::string
 
 }  // namespace
 
-Status Applier::AddUsed(const AllocationRec& alloc, uint64_t alloc_inst, int64_t start,
-                        int64_t end, int64_t gpu_seconds, int sign) {
+Status Applier::AddUsed(const AllocationRec& alloc, uint64_t alloc_inst, int64_t start, int64_t end,
+                        int64_t gpu_seconds, int sign) {
   const int64_t used = UsedSeconds(alloc, start, end, gpu_seconds);
   if (used == 0) return Status::Ok();
   const std::string key = MonthKey(kTagUsed, alloc_inst, MonthOf(start));

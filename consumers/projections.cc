@@ -143,7 +143,8 @@ uint64_t Projections::applied() const { return impl_->applied; }
 static Status CatchUpBatch(Projections::Impl* impl, const Ledger& ledger, proj::Applier* applier,
                            uint64_t total) {
   const uint64_t first = impl->applied;
-  const uint64_t end = std::min(total, first + std::max<uint64_t>(1, impl->options.batch_entries_max));
+  const uint64_t end =
+      std::min(total, first + std::max<uint64_t>(1, impl->options.batch_entries_max));
   uint64_t next = first;
   bool full = false;
   Status s = ledger.ScanEntries(first, end, [&](uint64_t index, std::string_view stored) {

@@ -384,8 +384,8 @@ Result<std::optional<uint64_t>> Ledger::IndexOf(std::string_view source,
   if (!s.ok()) return Status::IOError("dedup index: " + s.ToString());
   DedupValue value;
   if (!DedupValue::Decode(v, &value) || value.index >= impl_->committed.size) {
-    return Status::Corruption("dedup record of (" + std::string(source) + ", " +
-                              std::string(id) + ")");
+    return Status::Corruption("dedup record of (" + std::string(source) + ", " + std::string(id) +
+                              ")");
   }
   return std::optional<uint64_t>(value.index);
 }

@@ -97,8 +97,8 @@ TEST(ProjectionRebuild, KillNineDuringCatchUpResumesWithoutApplyingTwice) {
   std::mt19937_64 prng(20261128);
   int kills = 0;
   for (int attempt = 0; attempt < 40; ++attempt) {
-    pid_t pid = SpawnCli({"project", "--data", data, "--batch", "50", "--quiet"},
-                         dir.Sub("out"), dir.Sub("err"));
+    pid_t pid = SpawnCli({"project", "--data", data, "--batch", "50", "--quiet"}, dir.Sub("out"),
+                         dir.Sub("err"));
     ASSERT_GT(pid, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(prng() % 120));
     const bool killed = kill(pid, SIGKILL) == 0;

@@ -56,7 +56,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-
 ordered_json OriginJson(const Origin& o) {
   if (o.kind == Origin::Kind::kFile) return {{"file", o.file}, {"line", o.line}};
   return {{"topic", o.topic}, {"partition", o.partition}, {"offset", o.offset}};

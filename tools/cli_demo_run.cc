@@ -168,8 +168,7 @@ Status RunPhases(Demo& d, const std::map<std::string, std::string>& files,
   // Phase 4: a CSP's late report for the closed month (an adjustment, and an anomaly).
   std::string late_path = (fs::path(d.data_dir).parent_path() / "late.jsonl").string();
   std::ofstream(late_path, std::ios::binary | std::ios::trunc) << LateCapacityEvent(sim) << "\n";
-  if (Status s = d.Produce("gpu-events.kt-cloud", late_path, KafkaMode::kBinaryJson);
-      !s.ok())
+  if (Status s = d.Produce("gpu-events.kt-cloud", late_path, KafkaMode::kBinaryJson); !s.ok())
     return s;
   return d.Ingest("late");
 }
@@ -200,21 +199,21 @@ Result<ordered_json> ProjectionSummary(const Ledger& ledger, const std::string& 
   for (const AnomalyRow& row : anomalies.value()) {
     by_kind[row.kind] = by_kind.value(row.kind, 0) + 1;
   }
-  return ordered_json{{"month", month},
-                      {"closed", closed},
-                      {"contracts", rows->size()},
-                      {"committed_gpu_seconds", total.committed_gpu_seconds},
-                      {"delivered_gpu_seconds", total.delivered_gpu_seconds},
-                      {"payable_gpu_seconds", total.payable_gpu_seconds},
-                      {"shortfall_gpu_seconds", total.shortfall_gpu_seconds},
-                      {"capacity_amount_krw", KrwJson(total.capacity_amount_krw)},
-                      {"penalty_krw", KrwJson(total.penalty_krw)},
-                      {"net_krw", KrwJson(total.net_krw)},
-                      {"adjustment_delivered_gpu_seconds", adjustment.delivered_gpu_seconds},
-                      {"adjustment_net_krw", KrwJson(adjustment.net_krw)},
-                      {"anomalies", by_kind},
-                      {"report", "gpuledger report settlement --data " + data_dir + " --month " +
-                                     month}};
+  return ordered_json{
+      {"month", month},
+      {"closed", closed},
+      {"contracts", rows->size()},
+      {"committed_gpu_seconds", total.committed_gpu_seconds},
+      {"delivered_gpu_seconds", total.delivered_gpu_seconds},
+      {"payable_gpu_seconds", total.payable_gpu_seconds},
+      {"shortfall_gpu_seconds", total.shortfall_gpu_seconds},
+      {"capacity_amount_krw", KrwJson(total.capacity_amount_krw)},
+      {"penalty_krw", KrwJson(total.penalty_krw)},
+      {"net_krw", KrwJson(total.net_krw)},
+      {"adjustment_delivered_gpu_seconds", adjustment.delivered_gpu_seconds},
+      {"adjustment_net_krw", KrwJson(adjustment.net_krw)},
+      {"anomalies", by_kind},
+      {"report", "gpuledger report settlement --data " + data_dir + " --month " + month}};
 }
 
 }  // namespace

@@ -24,8 +24,7 @@ Result<std::unique_ptr<Projections>> CaughtUp(const Ledger& ledger, const Report
   options.batch_entries_max = args.batch_entries;
   auto projections = Projections::Open(args.data_dir, options);
   if (!projections.ok()) return projections.status();
-  Status s =
-      projections.value()->CatchUp(ledger, Progress("projections", "entries", args.quiet));
+  Status s = projections.value()->CatchUp(ledger, Progress("projections", "entries", args.quiet));
   if (!s.ok()) return s;
   return std::move(projections.value());
 }
@@ -87,16 +86,15 @@ void AddReportCommands(CLI::App& app, std::vector<Command>* commands) {
     sub->add_option("--data", args->data_dir, "ledger directory")->required();
     auto* month = sub->add_option("--month", args->month, "KST settlement month YYYY-MM");
     if (std::string(what) != "anomalies") month->required();
-    sub->add_option("--format", args->format, "json or csv")
-        ->check(CLI::IsMember({"json", "csv"}));
+    sub->add_option("--format", args->format, "json or csv")->check(CLI::IsMember({"json", "csv"}));
     sub->add_flag("--quiet", args->quiet, "no progress on stderr");
     commands->push_back({sub, [args, what] { return RunReport(what, *args); }});
   }
   for (const char* name : {"project", "rebuild"}) {
     const bool rebuild = std::string(name) == "rebuild";
-    CLI::App* sub = app.add_subcommand(
-        name, rebuild ? "drop the projections and replay the whole ledger"
-                      : "bring the projections up to the ledger's end");
+    CLI::App* sub =
+        app.add_subcommand(name, rebuild ? "drop the projections and replay the whole ledger"
+                                         : "bring the projections up to the ledger's end");
     sub->add_option("--data", args->data_dir, "ledger directory")->required();
     sub->add_flag("--quiet", args->quiet, "no progress on stderr");
     sub->add_option("--batch", args->batch_entries, "ledger entries per durable batch")

@@ -10,10 +10,13 @@
 namespace gpuledger::cli {
 namespace {
 
-constexpr const char* kFigureNames[] = {
-    "committed_gpu_seconds", "delivered_gpu_seconds", "payable_gpu_seconds",
-    "shortfall_gpu_seconds", "capacity_amount_krw",   "penalty_krw",
-    "net_krw"};
+constexpr const char* kFigureNames[] = {"committed_gpu_seconds",
+                                        "delivered_gpu_seconds",
+                                        "payable_gpu_seconds",
+                                        "shortfall_gpu_seconds",
+                                        "capacity_amount_krw",
+                                        "penalty_krw",
+                                        "net_krw"};
 
 void AddFigures(const SettlementFigures& f, std::vector<Cell>* cells) {
   cells->push_back(IntCell(f.committed_gpu_seconds));
@@ -41,8 +44,8 @@ std::string GroupOf(std::string_view column) {
 }
 
 std::string Quoted(std::string_view s) {
-  return nlohmann::json(std::string(s)).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Cell Optional(const std::optional<int64_t>& v, bool time) {

@@ -12,14 +12,14 @@
 namespace gpuledger::cli {
 
 struct Cell {
-  std::string json;      // JSON text of the value
-  std::string csv;       // CSV text (unquoted)
-  bool present = true;   // absent cells are left out of JSON and empty in CSV
+  std::string json;     // JSON text of the value
+  std::string csv;      // CSV text (unquoted)
+  bool present = true;  // absent cells are left out of JSON and empty in CSV
 };
 Cell StrCell(std::string_view s);
 Cell IntCell(int64_t v);
 Cell KrwCell(Krw v);
-Cell TimeCell(int64_t unix_seconds);                // RFC 3339 UTC with Z
+Cell TimeCell(int64_t unix_seconds);               // RFC 3339 UTC with Z
 Cell ListCell(const std::vector<std::string>& v);  // JSON array; CSV joined with ';'
 Cell AbsentCell();
 

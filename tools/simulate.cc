@@ -341,8 +341,8 @@ class Simulator {
     // Faults the projections must see: the first contract of the second CSP lists a GPU of
     // the first CSP's contract for half an hour (gpu_double_claimed), and the first CSP
     // voids one of its reports (as if never sent).
-    const bool double_claim = o_.with_faults && o_.csps >= 2 && ci == o_.scale &&
-                              hour == span_hours_ / 5 && tick < 3;
+    const bool double_claim =
+        o_.with_faults && o_.csps >= 2 && ci == o_.scale && hour == span_hours_ / 5 && tick < 3;
     const std::string event =
         Envelope(id, s, "capacity.reported", end, subject,
                  CapacityData(c, start, end, healthy,
@@ -350,9 +350,9 @@ class Simulator {
     Push(end, source, event);
     if (o_.with_faults && ci == 0 && hour == span_hours_ / 2 && tick == 1) {
       Push(end + 60, source,
-           Envelope(s.NextId("void"), s, "event.voided", end + 60, subject,
-                    fmt::format(R"({{"event_id":"{}","reason":"sent for the wrong interval"}})",
-                                id)));
+           Envelope(
+               s.NextId("void"), s, "event.voided", end + 60, subject,
+               fmt::format(R"({{"event_id":"{}","reason":"sent for the wrong interval"}})", id)));
     }
     if (!o_.with_faults || tick != 0 || ci != c.csp * o_.scale) return;
     if (hour == span_hours_ / 4 && c.csp + 1 == o_.csps) {
@@ -465,7 +465,10 @@ class Simulator {
 std::string LateCapacityEvent(const SimulateOptions& options) {
   int64_t month_start = 0, month_end = 0;
   ParseMonth(options.month, &month_start, &month_end);
-  const int64_t end = options.days > 0 ? std::min<int64_t>(month_end, month_start + int64_t{options.days} * kDaySeconds) : month_end;
+  const int64_t end =
+      options.days > 0
+          ? std::min<int64_t>(month_end, month_start + int64_t{options.days} * kDaySeconds)
+          : month_end;
   const std::string csp = "kt-cloud";  // CSP 0 (SetUpSources)
   return fmt::format(
       R"({{"specversion":"1.0","id":"{0}-late-capacity-{1}","source":"csp/{0}",)"

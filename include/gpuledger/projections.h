@@ -111,8 +111,8 @@ class Projections {
   [[nodiscard]] Result<std::vector<AnomalyRow>> Anomalies(const Ledger& ledger,
                                                           std::string_view month) const;
   // Every stored key and value, in key order (rebuild-equals-incremental checks).
-  [[nodiscard]] Status Dump(const std::function<void(std::string_view key,
-                                                     std::string_view value)>& fn) const;
+  [[nodiscard]] Status Dump(
+      const std::function<void(std::string_view key, std::string_view value)>& fn) const;
 
   struct Impl;
 
