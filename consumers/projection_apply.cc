@@ -86,6 +86,21 @@ Status Applier::Load() {
   return Status::Ok();
 }
 
+template <typename Rec>
+Status Applier::Live(uint64_t index, char tag, std::string_view name, uint64_t* inst, Rec* rec) {
+  auto live = GetIndex(NameKey(tag, name));
+  if (!live.ok()) return live.status();
+  if (!live.value()) return Missing(index, "'" + std::string(name) + "' is not live");
+  *inst = *live.value();
+  return Read(IndexKey(tag == kTagLiveContract ? kTagContract : kTagAllocation, *inst), rec);
+}
+
+void Applier::PutLive(char tag, std::string_view name, uint64_t inst) {
+  Writer w;
+  w.U64(inst);
+  PutHot(NameKey(tag, name), w.str());
+}
+
 Status Applier::Apply(uint64_t index, std::string_view stored) {
   const fb::Event* event = EventOf(stored);
   if (event == nullptr) return Missing(index, "not a LedgerEntry with a typed event");
@@ -127,20 +142,18 @@ Status Applier::ApplyContract(uint64_t index, const fb::Event& event) {
                 d->penalty_krw_per_gpu_hour(),
                 true};
   PutHot(IndexKey(kTagContract, index), Encode(c));
-  Writer inst;
-  inst.U64(index);
-  PutHot(NameKey(kTagLiveContract, c.contract_id), inst.str());
+  PutLive(kTagLiveContract, c.contract_id, index);
   return LateRows(index, {c.period_start, c.period_end});
 }
 
 Status Applier::ApplyCapacity(uint64_t index, const fb::Event& event) {
   const fb::CapacityReported* d = event.data_as_CapacityReported();
   if (d == nullptr) return Missing(index, "capacity.reported without data");
-  auto inst = GetIndex(NameKey(kTagLiveContract, View(d->contract_id())));
-  if (!inst.ok()) return inst.status();
-  if (!inst.value()) return Missing(index, "its contract is not live in the projections");
+  uint64_t inst = 0;
   ContractRec c;
-  if (Status s = Read(IndexKey(kTagContract, *inst.value()), &c); !s.ok()) return s;
+  if (Status s = Live(index, kTagLiveContract, View(d->contract_id()), &inst, &c); !s.ok()) {
+    return s;
+  }
   const int64_t start = d->interval_start(), end = d->interval_end();
   if (start < c.period_start || end > c.period_end) {
     AnomalyRec row;
@@ -151,39 +164,38 @@ Status Applier::ApplyCapacity(uint64_t index, const fb::Event& event) {
   }
   const int64_t a = std::max(start, c.period_start), b = std::min(end, c.period_end);
   if (a >= b) {  // no claims: listed so that a void of the contract finds its row
-    store_->Put(PairKey(kTagOutside, *inst.value(), index), "");
+    store_->Put(PairKey(kTagOutside, inst, index), "");
     return Status::Ok();
   }
-  if (Status s = AddClaims(index, *inst.value(), a, b, event); !s.ok()) return s;
+  if (Status s = AddClaims(index, inst, a, b, event); !s.ok()) return s;
   return LateRows(index, {a, b});
 }
 
 Status Applier::ApplyGrant(uint64_t index, const fb::Event& event) {
   const fb::AllocationGranted* d = event.data_as_AllocationGranted();
   if (d == nullptr) return Missing(index, "allocation.granted without data");
-  auto inst = GetIndex(NameKey(kTagLiveContract, View(d->contract_id())));
-  if (!inst.ok()) return inst.status();
-  if (!inst.value()) return Missing(index, "its contract is not live in the projections");
+  uint64_t inst = 0;
+  ContractRec c;
+  if (Status s = Live(index, kTagLiveContract, View(d->contract_id()), &inst, &c); !s.ok()) {
+    return s;
+  }
   AllocationRec a;
   a.allocation_id = View(d->allocation_id()), a.contract_id = View(d->contract_id());
-  a.user_id = View(d->user_id()), a.contract_inst = *inst.value();
+  a.user_id = View(d->user_id()), a.contract_inst = inst;
   a.gpus = d->gpus(), a.start = d->start(), a.end = d->end();
   PutHot(IndexKey(kTagAllocation, index), Encode(a));
-  Writer w;
-  w.U64(index);
-  PutHot(NameKey(kTagLiveAlloc, a.allocation_id), w.str());
+  PutLive(kTagLiveAlloc, a.allocation_id, index);
   return LateRows(index, {a.start, a.end});
 }
 
 Status Applier::ApplyRelease(uint64_t index, const fb::Event& event) {
   const fb::AllocationReleased* d = event.data_as_AllocationReleased();
   if (d == nullptr) return Missing(index, "allocation.released without data");
-  auto inst = GetIndex(NameKey(kTagLiveAlloc, View(d->allocation_id())));
-  if (!inst.ok()) return inst.status();
-  if (!inst.value()) return Missing(index, "its allocation is not live in the projections");
-  const uint64_t alloc_inst = *inst.value();
+  uint64_t alloc_inst = 0;
   AllocationRec a;
-  if (Status s = Read(IndexKey(kTagAllocation, alloc_inst), &a); !s.ok()) return s;
+  if (Status s = Live(index, kTagLiveAlloc, View(d->allocation_id()), &alloc_inst, &a); !s.ok()) {
+    return s;
+  }
   const int64_t at = d->at();
   store_->Put(PairKey(kTagRelease, alloc_inst, index), EncodeI64(at));
   if (at < a.release_at) {
@@ -198,12 +210,11 @@ Status Applier::ApplyRelease(uint64_t index, const fb::Event& event) {
 Status Applier::ApplyUsage(uint64_t index, const fb::Event& event) {
   const fb::UsageReported* d = event.data_as_UsageReported();
   if (d == nullptr) return Missing(index, "usage.reported without data");
-  auto inst = GetIndex(NameKey(kTagLiveAlloc, View(d->allocation_id())));
-  if (!inst.ok()) return inst.status();
-  if (!inst.value()) return Missing(index, "its allocation is not live in the projections");
-  const uint64_t alloc_inst = *inst.value();
+  uint64_t alloc_inst = 0;
   AllocationRec a;
-  if (Status s = Read(IndexKey(kTagAllocation, alloc_inst), &a); !s.ok()) return s;
+  if (Status s = Live(index, kTagLiveAlloc, View(d->allocation_id()), &alloc_inst, &a); !s.ok()) {
+    return s;
+  }
   const int64_t start = d->interval_start(), end = d->interval_end(), gs = d->gpu_seconds();
   // Overlaps are looked for before this event's own key is staged.
   if (Status s = UsageAnomalies(index, a, alloc_inst, start, end, gs); !s.ok()) return s;

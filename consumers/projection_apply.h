@@ -107,6 +107,11 @@ class Applier {
   void PutHot(std::string_view key, std::string_view value);
   void DeleteHot(std::string_view key);
   Result<std::optional<uint64_t>> GetIndex(std::string_view key) const;
+  // The live instance named `name` (tag k or l) and its record; Corruption if none, since
+  // the intake accepted an event that refers to it.
+  template <typename Rec>
+  Status Live(uint64_t index, char tag, std::string_view name, uint64_t* inst, Rec* rec);
+  void PutLive(char tag, std::string_view name, uint64_t inst);
   template <typename Rec>
   Status Read(std::string_view key, Rec* out) const;  // Corruption if absent or bad
 
