@@ -326,16 +326,6 @@ std::string FocusDateTime(int64_t unix_seconds) {
   return buf;
 }
 
-std::string CsvField(std::string_view value) {
-  if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
-  std::string quoted = "\"";
-  for (char ch : value) {
-    if (ch == '"') quoted += '"';
-    quoted += ch;
-  }
-  return quoted + "\"";
-}
-
 size_t FocusRowCount(const std::vector<SettlementRow>& rows) {
   size_t n = 0;
   for (const SettlementRow& row : rows) n += Charges(row).size();

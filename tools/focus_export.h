@@ -11,6 +11,7 @@
 
 #include "gpuledger/projections.h"
 #include "gpuledger/status.h"
+#include "tools/csv.h"
 
 namespace gpuledger {
 
@@ -43,7 +44,5 @@ std::string FocusGpuHoursText(int64_t gpu_seconds);
 std::string FocusDecimalText(Krw units, int decimals);
 // Unix seconds as an ISO 8601 UTC date-time, "2026-03-31T15:00:00Z".
 std::string FocusDateTime(int64_t unix_seconds);
-// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
-std::string CsvField(std::string_view value);
 
 }  // namespace gpuledger

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/cli.h"
+#include "tools/csv.h"
 
 namespace gpuledger::cli {
 namespace {
@@ -26,16 +27,6 @@ void AddFigures(const SettlementFigures& f, std::vector<Cell>* cells) {
   cells->push_back(KrwCell(f.capacity_amount_krw));
   cells->push_back(KrwCell(f.penalty_krw));
   cells->push_back(KrwCell(f.net_krw));
-}
-
-std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  return out + "\"";
 }
 
 std::string GroupOf(std::string_view column) {
