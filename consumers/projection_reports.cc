@@ -153,7 +153,6 @@ Result<std::vector<UsageRow>> Projections::Usage(std::string_view month) const {
     UsageRow row{a.allocation_id, a.contract_id,   a.user_id, std::string(month),
                  a.gpus,          a.gpus * inside, 0,         a.start,
                  a.window_end()};
-    std::string used;
     auto v = store.Get(proj::MonthKey(proj::kTagUsed, inst, month));
     if (!v.ok()) return v.status();
     if (v.value() && !proj::DecodeI64(*v.value(), &row.used_gpu_seconds)) {
