@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "gpuledger/types.h"  // FormatRfc3339Utc
+
 namespace gpuledger {
 
 enum class TimeParse {
@@ -17,9 +19,6 @@ enum class TimeParse {
 // case) into Unix seconds (UTC). On kFractional, *unix_seconds holds the whole-second
 // part. Years 0000-9999; offsets up to +-23:59. Pure function, thread-safe.
 TimeParse ParseRfc3339(std::string_view text, int64_t* unix_seconds);
-
-// Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" (UTC).
-std::string FormatRfc3339Utc(int64_t unix_seconds);
 
 // Days since 1970-01-01 of a proleptic Gregorian civil date (Howard Hinnant's algorithm).
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);

@@ -147,8 +147,8 @@ TEST(FocusExport, NumbersAreExactDecimals) {
   Krw big = 1;
   for (int i = 0; i < 30; ++i) big *= 10;
   EXPECT_EQ(FocusDecimalText(big, 0), "1" + std::string(30, '0') + ".0");
-  EXPECT_EQ(FocusDateTime(kApr1Kst), "2026-03-31T15:00:00Z");
-  EXPECT_EQ(FocusDateTime(kMay1Kst + 3661), "2026-04-30T16:01:01Z");
+  EXPECT_EQ(FormatRfc3339Utc(kApr1Kst), "2026-03-31T15:00:00Z");
+  EXPECT_EQ(FormatRfc3339Utc(kMay1Kst + 3661), "2026-04-30T16:01:01Z");
   EXPECT_EQ(CsvField("a,b\"c"), "\"a,b\"\"c\"");
   EXPECT_EQ(CsvField("plain"), "plain");
 }

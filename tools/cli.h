@@ -22,8 +22,6 @@ inline constexpr int kExitUsage = 2;
 // Prints what went wrong in plain words on stderr; returns kExitFailed.
 int Failure(const Status& status);
 [[nodiscard]] Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& dir, bool read_only);
-// RFC 3339 UTC with Z, to the second (times in reports).
-std::string Utc(int64_t unix_seconds);
 // Prints progress of `what` to stderr at most once a second (nullptr when quiet).
 ProgressFn Progress(std::string what, std::string unit, bool quiet);
 

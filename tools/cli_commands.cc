@@ -25,16 +25,6 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& dir, bool read_onl
   return Ledger::Open(dir, options);
 }
 
-std::string Utc(int64_t unix_seconds) {
-  auto tp = std::chrono::sys_seconds(std::chrono::seconds(unix_seconds));
-  auto day = std::chrono::floor<std::chrono::days>(tp);
-  std::chrono::year_month_day ymd(day);
-  std::chrono::hh_mm_ss hms(tp - day);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
-}
-
 // Prints progress to stderr at most once a second.
 ProgressFn Progress(std::string what, std::string unit, bool quiet) {
   if (quiet) return nullptr;
@@ -76,8 +66,8 @@ ordered_json EntryJson(const EntryView& e) {
                       {"source", e.source},
                       {"id", e.id},
                       {"type", e.type},
-                      {"time", Utc(e.time)},
-                      {"ingest_time", Utc(e.ingest_time)},
+                      {"time", FormatRfc3339Utc(e.time)},
+                      {"ingest_time", FormatRfc3339Utc(e.ingest_time)},
                       {"origin", OriginJson(e.origin)},
                       {"content_type", e.content_type},
                       {"content_sha256", HexOf(e.content_sha256)},
@@ -91,7 +81,7 @@ ordered_json DuplicateJson(const DuplicateView& d) {
   return {{"seq", d.seq},
           {"original_index", d.original_index},
           {"origin", OriginJson(d.origin)},
-          {"ingest_time", Utc(d.ingest_time)},
+          {"ingest_time", FormatRfc3339Utc(d.ingest_time)},
           {"message_sha256", HexOf(d.message_sha256)}};
 }
 
@@ -100,7 +90,7 @@ ordered_json RejectJson(const RejectView& r) {
                       {"reason", r.reason},
                       {"detail", r.detail},
                       {"origin", OriginJson(r.origin)},
-                      {"ingest_time", Utc(r.ingest_time)}};
+                      {"ingest_time", FormatRfc3339Utc(r.ingest_time)}};
   PutMessage(&row, r.message);
   return row;
 }

@@ -169,16 +169,16 @@ void FillContract(const SettlementRow& row, const MonthBounds& m, Line* line) {
   l[kBillingAccountId] = "ministry";
   l[kBillingAccountName] = "ministry";
   l[kBillingCurrency] = "KRW";
-  l[kBillingPeriodStart] = FocusDateTime(m.start);
-  l[kBillingPeriodEnd] = FocusDateTime(m.end);
+  l[kBillingPeriodStart] = FormatRfc3339Utc(m.start);
+  l[kBillingPeriodEnd] = FormatRfc3339Utc(m.end);
   // The charge covers the hours of the month inside the contract period.
   int64_t start = std::max(m.start, t.period_start), end = std::min(m.end, t.period_end);
   if (start >= end) {  // no terms (never for a contract active in the month): the month
     start = m.start;
     end = m.end;
   }
-  l[kChargePeriodStart] = FocusDateTime(start);
-  l[kChargePeriodEnd] = FocusDateTime(end);
+  l[kChargePeriodStart] = FormatRfc3339Utc(start);
+  l[kChargePeriodEnd] = FormatRfc3339Utc(end);
   l[kCommitmentDiscountCategory] = "Usage";
   l[kCommitmentDiscountId] = row.contract_id;
   l[kCommitmentDiscountName] = row.contract_id;
@@ -310,20 +310,6 @@ std::string FocusDecimalText(Krw units, int decimals) {
 
 std::string FocusGpuHoursText(int64_t gpu_seconds) {
   return FocusDecimalText(ScaledGpuHours(gpu_seconds), kFocusHourDecimals);
-}
-
-std::string FocusDateTime(int64_t unix_seconds) {
-  using namespace std::chrono;
-  const sys_seconds t{seconds(unix_seconds)};
-  const sys_days day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{t - day};
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
-  return buf;
 }
 
 size_t FocusRowCount(const std::vector<SettlementRow>& rows) {

@@ -42,7 +42,5 @@ size_t FocusRowCount(const std::vector<SettlementRow>& rows);
 std::string FocusGpuHoursText(int64_t gpu_seconds);
 // `units` x 10^-decimals as a decimal with at least one fractional digit, no exponent.
 std::string FocusDecimalText(Krw units, int decimals);
-// Unix seconds as an ISO 8601 UTC date-time, "2026-03-31T15:00:00Z".
-std::string FocusDateTime(int64_t unix_seconds);
 
 }  // namespace gpuledger

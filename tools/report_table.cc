@@ -51,7 +51,7 @@ Cell OptionalStr(const std::string& s) { return s.empty() ? AbsentCell() : StrCe
 Cell StrCell(std::string_view s) { return {Quoted(s), std::string(s), true}; }
 Cell IntCell(int64_t v) { return {std::to_string(v), std::to_string(v), true}; }
 Cell KrwCell(Krw v) { return {KrwText(v), KrwText(v), true}; }
-Cell TimeCell(int64_t t) { return StrCell(Utc(t)); }
+Cell TimeCell(int64_t t) { return StrCell(FormatRfc3339Utc(t)); }
 Cell AbsentCell() { return {"", "", false}; }
 Cell ListCell(const std::vector<std::string>& v) {
   Cell c{"[", "", true};

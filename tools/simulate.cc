@@ -15,12 +15,13 @@
 #include <tuple>
 #include <vector>
 
+#include "gpuledger/projections.h"  // SettlementMonthBounds
+
 namespace gpuledger {
 namespace {
 
 constexpr int64_t kHourSeconds = 3600;
 constexpr int64_t kDaySeconds = 86400;
-constexpr int64_t kKstOffsetSeconds = 9 * kHourSeconds;
 constexpr uint32_t kMaxCsps = 1000;      // keeps ids short and the setup small
 constexpr uint32_t kMaxScale = 100'000;  // ditto
 
@@ -41,49 +42,11 @@ class SplitMix64 {
   uint64_t state_;
 };
 
-// H. Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-std::string Rfc3339(int64_t t) {
-  int64_t days = t / kDaySeconds;
-  int64_t secs = t % kDaySeconds;
-  if (secs < 0) {
-    secs += kDaySeconds;
-    --days;
-  }
-  // H. Hinnant's civil_from_days.
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", y, m, d, secs / 3600, secs / 60 % 60,
-                     secs % 60);
-}
-
 // "YYYY-MM" with month 01-12 (years 1970-9999) into its KST month [start, end).
 bool ParseMonth(const std::string& month, int64_t* start, int64_t* end) {
-  if (month.size() != 7 || month[4] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6}) {
-    if (month[i] < '0' || month[i] > '9') return false;
-  }
-  const int64_t y = std::stoll(month.substr(0, 4));
-  const int64_t m = std::stoll(month.substr(5, 2));
-  if (y < 1970 || m < 1 || m > 12) return false;
-  *start = DaysFromCivil(y, m, 1) * kDaySeconds - kKstOffsetSeconds;
-  *end =
-      DaysFromCivil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * kDaySeconds - kKstOffsetSeconds;
+  auto bounds = SettlementMonthBounds(month);
+  if (!bounds.ok() || month.compare(0, 4, "1970") < 0) return false;
+  *start = bounds->first, *end = bounds->second;
   return true;
 }
 
@@ -134,7 +97,7 @@ std::string Envelope(const std::string& id, const Source& source, std::string_vi
   std::string subject_attr = subject.empty() ? "" : fmt::format(R"("subject":"{}",)", subject);
   return fmt::format(R"({{"specversion":"1.0","id":"{}","source":"{}","type":"io.gpuledger.{}.v1",)"
                      R"("time":"{}",{}"datacontenttype":"application/json","data":{}}})",
-                     id, source.name, type_name, Rfc3339(time), subject_attr, data);
+                     id, source.name, type_name, FormatRfc3339Utc(time), subject_attr, data);
 }
 
 class Simulator {
@@ -216,8 +179,8 @@ class Simulator {
             R"("price_krw_per_gpu_hour":{},"penalty_krw_per_gpu_hour":{},)"
             R"("max_gpus_per_allocation":{}}})",
             c.id, csp_ids_[csp], kProgrammes[rng_.Below(kProgrammes.size())],
-            kModels[rng_.Below(kModels.size())], c.committed_gpus, Rfc3339(month_start_),
-            Rfc3339(month_end_), price, price * 3 / 2, rng_.Below(2) == 0 ? 8 : 16);
+            kModels[rng_.Below(kModels.size())], c.committed_gpus, FormatRfc3339Utc(month_start_),
+            FormatRfc3339Utc(month_end_), price, price * 3 / 2, rng_.Below(2) == 0 ? 8 : 16);
         c.registration = Envelope(sources_[0].NextId("contract"), sources_[0],
                                   "contract.registered", month_start_, "contract/" + c.id, data);
         contracts_.push_back(std::move(c));
@@ -262,8 +225,8 @@ class Simulator {
       const std::string data = fmt::format(
           R"({{"allocation_id":"{}","contract_id":"{}","user_id":"org-{:04}","gpus":{},)"
           R"("start":"{}","end":"{}"}})",
-          a.id, contracts_[a.contract].id, rng_.Below(500), a.gpus, Rfc3339(a.start),
-          Rfc3339(a.end));
+          a.id, contracts_[a.contract].id, rng_.Below(500), a.gpus, FormatRfc3339Utc(a.start),
+          FormatRfc3339Utc(a.end));
       Push(month_start_, 0,
            Envelope(ministry.NextId("grant"), ministry, "allocation.granted", month_start_,
                     "alloc/" + a.id, data));
@@ -292,9 +255,9 @@ class Simulator {
     const uint32_t source = a.released_by_ministry ? 0 : contracts_[a.contract].csp + 1;
     Source& s = sources_[source];
     Push(a.release_at, source,
-         Envelope(
-             s.NextId("release"), s, "allocation.released", a.release_at, "alloc/" + a.id,
-             fmt::format(R"({{"allocation_id":"{}","at":"{}"}})", a.id, Rfc3339(a.release_at))));
+         Envelope(s.NextId("release"), s, "allocation.released", a.release_at, "alloc/" + a.id,
+                  fmt::format(R"({{"allocation_id":"{}","at":"{}"}})", a.id,
+                              FormatRfc3339Utc(a.release_at))));
   }
 
   // Starts outages now and then: one GPU for up to six hours about twice a day, and most of
@@ -320,7 +283,7 @@ class Simulator {
     if (!foreign.empty()) uuids += (uuids.empty() ? "\"" : ",\"") + foreign + '"';
     return fmt::format(
         R"({{"contract_id":"{}","interval_start":"{}","interval_end":"{}","gpu_uuids":[{}]}})",
-        c.id, Rfc3339(start), Rfc3339(end), uuids);
+        c.id, FormatRfc3339Utc(start), FormatRfc3339Utc(end), uuids);
   }
 
   void EmitCapacity(uint32_t ci, int64_t start, int64_t end, int64_t hour, int64_t tick) {
@@ -389,7 +352,7 @@ class Simulator {
         Envelope(s.NextId("use"), s, "usage.reported", end, "alloc/" + a.id,
                  fmt::format(R"({{"allocation_id":"{}","interval_start":"{}",)"
                              R"("interval_end":"{}","gpu_seconds":{}}})",
-                             a.id, Rfc3339(start), Rfc3339(end), gpu_seconds));
+                             a.id, FormatRfc3339Utc(start), FormatRfc3339Utc(end), gpu_seconds));
     Push(end, source, event);
     if (o_.with_faults && !usage_resent_ && hour >= span_hours_ / 2) {
       Push(end, source, event, Expect::kDuplicate);
@@ -423,7 +386,7 @@ class Simulator {
          Envelope(s.NextId("use"), s, "usage.reported", t, "alloc/" + allocations_[0].id,
                   fmt::format(R"({{"allocation_id":"{}","interval_start":"{}",)"
                               R"("interval_end":"{}","gpu_seconds":60}})",
-                              allocations_[0].id, Rfc3339(hs - 600), Rfc3339(t))),
+                              allocations_[0].id, FormatRfc3339Utc(hs - 600), FormatRfc3339Utc(t))),
          Expect::kRejected);
   }
 
@@ -475,7 +438,7 @@ std::string LateCapacityEvent(const SimulateOptions& options) {
       R"("type":"io.gpuledger.capacity.reported.v1","time":"{3}","datacontenttype":"application/json",)"
       R"("data":{{"contract_id":"{0}-{1}-c1","interval_start":"{2}","interval_end":"{3}",)"
       R"("gpu_uuids":["GPU-{0}-c1-late-spare"]}}}})",
-      csp, options.month, Rfc3339(end - 600), Rfc3339(end));
+      csp, options.month, FormatRfc3339Utc(end - 600), FormatRfc3339Utc(end));
 }
 
 Result<SimulateSummary> Simulate(const SimulateOptions& options,

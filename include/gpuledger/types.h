@@ -60,6 +60,9 @@ inline std::string HexOf(const Hash256& h) {
   return HexOf(std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
 }
 
+// Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339, UTC): how every time is printed.
+std::string FormatRfc3339Utc(int64_t unix_seconds);
+
 // Called now and then by long operations: work done so far and the total (0 if unknown).
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
