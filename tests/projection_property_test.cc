@@ -339,13 +339,6 @@ class Generator {
 struct Figures {
   int64_t v[7] = {0, 0, 0, 0, 0, 0, 0};  // the seven figures in spec order
 };
-const char* const kFigureNames[7] = {"committed_gpu_seconds",
-                                     "delivered_gpu_seconds",
-                                     "payable_gpu_seconds",
-                                     "shortfall_gpu_seconds",
-                                     "capacity_amount_krw",
-                                     "penalty_krw",
-                                     "net_krw"};
 
 Json FiguresJson(const Figures& f) {
   Json j = Json::object();
@@ -782,20 +775,6 @@ Json NormalizedUsage(const Json& rows) {
   return out;
 }
 
-// Anomaly rows reduced to kind, event_id, source and the kind's section 6 fields.
-const std::map<std::string, std::vector<std::string>>& AnomalyFields() {
-  static const std::map<std::string, std::vector<std::string>> fields = {
-      {"gpu_double_claimed", {"contract_ids", "gpu_uuid", "start", "end"}},
-      {"usage_over_reported",
-       {"allocation_id", "contract_id", "start", "end", "gpu_seconds", "max_gpu_seconds"}},
-      {"usage_outside_allocation",
-       {"allocation_id", "contract_id", "start", "end", "window_start", "window_end"}},
-      {"usage_overlap", {"other_event_id", "allocation_id", "contract_id", "start", "end"}},
-      {"capacity_outside_contract", {"contract_id", "start", "end"}},
-      {"late_for_closed_period", {"month"}},
-  };
-  return fields;
-}
 std::string ProjectedAnomaly(const Json& row) {
   if (!row.is_object() || !row.contains("kind") || !row["kind"].is_string()) return row.dump();
   auto it = AnomalyFields().find(row["kind"].get<std::string>());

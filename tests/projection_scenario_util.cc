@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "tests/event_gen.h"
 #include "tests/test_util.h"
 
 namespace gpuledger::testing {
@@ -62,18 +63,20 @@ int64_t Utc(std::string_view text) {
   return t;
 }
 
-std::string UtcText(int64_t unix_seconds) {
-  using namespace std::chrono;
-  const sys_seconds tp{seconds(unix_seconds)};
-  const auto day_point = floor<days>(tp);
-  const year_month_day ymd(day_point);
-  const hh_mm_ss hms(tp - day_point);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
-  return buf;
+std::string UtcText(int64_t unix_seconds) { return event_gen_detail::Rfc3339(unix_seconds); }
+
+const std::map<std::string, std::vector<std::string>>& AnomalyFields() {
+  static const std::map<std::string, std::vector<std::string>> fields = {
+      {"gpu_double_claimed", {"contract_ids", "gpu_uuid", "start", "end"}},
+      {"usage_over_reported",
+       {"allocation_id", "contract_id", "start", "end", "gpu_seconds", "max_gpu_seconds"}},
+      {"usage_outside_allocation",
+       {"allocation_id", "contract_id", "start", "end", "window_start", "window_end"}},
+      {"usage_overlap", {"other_event_id", "allocation_id", "contract_id", "start", "end"}},
+      {"capacity_outside_contract", {"contract_id", "start", "end"}},
+      {"late_for_closed_period", {"month"}},
+  };
+  return fields;
 }
 
 std::string KstMonthOf(int64_t unix_seconds) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -26,6 +27,17 @@ std::string KstMonthOf(int64_t unix_seconds);
 std::pair<int64_t, int64_t> KstMonthBounds(std::string_view month);
 
 inline constexpr const char* kMinistrySource = "ministry";
+
+// The seven settlement figures of spec section 5, in spec order (report field names).
+inline constexpr const char* kFigureNames[7] = {"committed_gpu_seconds",
+                                                "delivered_gpu_seconds",
+                                                "payable_gpu_seconds",
+                                                "shortfall_gpu_seconds",
+                                                "capacity_amount_krw",
+                                                "penalty_krw",
+                                                "net_krw"};
+// The fields of each anomaly kind of spec section 6 (besides kind, event_id, source).
+const std::map<std::string, std::vector<std::string>>& AnomalyFields();
 inline std::string CspSource(std::string_view csp_id) { return "csp/" + std::string(csp_id); }
 
 // One structured-mode CloudEvent of type io.gpuledger.<name>.v1.

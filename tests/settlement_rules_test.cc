@@ -42,13 +42,6 @@ std::string M(std::string_view hh_mm) { return "2026-03-31T" + std::string(hh_mm
 struct Figures {
   int64_t committed, delivered, payable, shortfall, amount, penalty, net;
 };
-const char* const kFigureNames[7] = {"committed_gpu_seconds",
-                                     "delivered_gpu_seconds",
-                                     "payable_gpu_seconds",
-                                     "shortfall_gpu_seconds",
-                                     "capacity_amount_krw",
-                                     "penalty_krw",
-                                     "net_krw"};
 
 AssertionResult HasFigures(const Json& obj, const Figures& f) {
   const int64_t want[7] = {f.committed, f.delivered, f.payable, f.shortfall,
@@ -83,21 +76,6 @@ std::vector<std::string> Ids(const Json& rows, const char* key) {
                       : "<no " + std::string(key) + ">");
   }
   return ids;
-}
-
-// The fields of section 6 for each kind (besides kind, event_id, source).
-const std::map<std::string, std::vector<std::string>>& AnomalyFields() {
-  static const std::map<std::string, std::vector<std::string>> fields = {
-      {"gpu_double_claimed", {"contract_ids", "gpu_uuid", "start", "end"}},
-      {"usage_over_reported",
-       {"allocation_id", "contract_id", "start", "end", "gpu_seconds", "max_gpu_seconds"}},
-      {"usage_outside_allocation",
-       {"allocation_id", "contract_id", "start", "end", "window_start", "window_end"}},
-      {"usage_overlap", {"other_event_id", "allocation_id", "contract_id", "start", "end"}},
-      {"capacity_outside_contract", {"contract_id", "start", "end"}},
-      {"late_for_closed_period", {"month"}},
-  };
-  return fields;
 }
 
 // A row reduced to kind, event_id, source and its kind's fields (a missing one as the
