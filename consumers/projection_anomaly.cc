@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "consumers/projection_apply.h"
+#include "consumers/projection_read.h"
 #include "gpuledger/projections.h"
 
 namespace gpuledger::proj {
@@ -45,11 +46,9 @@ Status Applier::PutAnomaly(uint64_t index, const AnomalyRec& row, uint64_t tail)
 
 Status Applier::DeleteAnomaly(uint64_t index, AnomalyKind kind, uint64_t tail) {
   const std::string key = AnomalyKey(index, kind, tail);
-  auto v = store_->Get(key);
-  if (!v.ok()) return v.status();
-  if (!v.value()) return Status::Ok();
   AnomalyRec row;
-  if (!Decode(*v.value(), &row)) return Status::Corruption("projections: anomaly " + HexOf(key));
+  bool found = false;
+  if (Status s = ReadRecord(*store_, key, &row, &found); !s.ok() || !found) return s;
   for (const std::string& month : RowMonths(row)) store_->Delete(AnomalyMonthKey(month, key));
   store_->Delete(key);
   return Status::Ok();

@@ -8,6 +8,7 @@
 #include "consumers/projection_apply.h"
 #include "consumers/projection_format.h"
 #include "consumers/projection_impl.h"
+#include "consumers/projection_read.h"
 #include "gpuledger/projections.h"
 
 namespace gpuledger {
@@ -65,12 +66,11 @@ Status Extend(const Store& store, const DoubleId& id, DoubleSegment* range, int 
 }
 
 Result<std::string> ContractIdOf(const Store& store, uint64_t inst) {
-  auto v = store.Get(proj::IndexKey(proj::kTagContract, inst));
-  if (!v.ok()) return v.status();
   proj::ContractRec c;
-  if (!v.value() || !proj::Decode(*v.value(), &c)) {
-    return Status::Corruption("projections: contract " + std::to_string(inst));
-  }
+  bool found = false;
+  Status s = proj::ReadRecord(store, proj::IndexKey(proj::kTagContract, inst), &c, &found);
+  if (!s.ok()) return s;
+  if (!found) return Status::Corruption("projections: contract " + std::to_string(inst));
   return c.contract_id;
 }
 

@@ -150,10 +150,4 @@ Status Applier::Read(std::string_view key, Rec* out) const {
   return Status::Ok();
 }
 
-// The four GPU-second figures of contract `c` for the month [month_start, month_end) from
-// its stored month sums: committed(h) summed over the month's hours inside the period, and
-// shortfall = committed - payable (payable never exceeds committed hour by hour).
-Figures MonthFigures(const ContractRec& c, const MonthSums& sums, int64_t month_start,
-                     int64_t month_end);
-
 }  // namespace gpuledger::proj

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "consumers/projection_apply.h"
+#include "consumers/projection_read.h"
 #include "schemas/event_generated.h"
 
 namespace gpuledger::proj {
@@ -122,11 +123,8 @@ Status Applier::ApplyCellChange(int64_t hour, uint64_t contract, int64_t before,
   const int64_t committed = c.committed_gpus * kHourSeconds;
   const std::string key = MonthKey(kTagMonthSums, contract, MonthOf(hour));
   MonthSums sums;
-  auto v = store_->Get(key);
-  if (!v.ok()) return v.status();
-  if (v.value() && !Decode(*v.value(), &sums)) {
-    return Status::Corruption("projections: month sums " + HexOf(key));
-  }
+  bool found = false;
+  if (Status s = ReadRecord(*store_, key, &sums, &found); !s.ok()) return s;
   sums.delivered += after - before;
   sums.payable += std::min(after, committed) - std::min(before, committed);
   if (after == 0) {

@@ -7,6 +7,7 @@
 #include "consumers/projection_apply.h"
 #include "consumers/projection_format.h"
 #include "consumers/projection_impl.h"
+#include "consumers/projection_read.h"
 #include "gpuledger/projections.h"
 
 namespace gpuledger {
@@ -40,46 +41,24 @@ ContractTerms Terms(const proj::ContractRec& c) {
                        c.penalty_krw_per_gpu_hour};
 }
 
-template <typename Rec>
-Status ReadRec(const Store& store, std::string_view key, Rec* out, bool* found) {
-  auto v = store.Get(key);
-  if (!v.ok()) return v.status();
-  *found = v.value().has_value();
-  if (*found && !proj::Decode(*v.value(), out)) {
-    return Status::Corruption("projections: record " + HexOf(key) + " is damaged");
-  }
-  return Status::Ok();
-}
-
-// The live instances of a name tag (k: contracts, l: allocations) in name order.
-Result<std::vector<std::pair<std::string, uint64_t>>> LiveNames(const Store& store, char tag) {
-  std::vector<std::pair<std::string, uint64_t>> out;
-  Status s = store.ScanPrefix(std::string(1, tag), [&](auto key, auto value) {
-    out.emplace_back(std::string(key.substr(1)), Reader(value).U64());
-    return true;
-  });
-  if (!s.ok()) return s;
-  return out;
-}
-
 Status CurrentRows(const Store& store, std::string_view month, int64_t ms, int64_t me,
                    std::map<std::string, SettlementRow>* rows) {
-  auto live = LiveNames(store, proj::kTagLiveContract);
+  auto live = proj::LiveInstances(store, proj::kTagLiveContract);
   if (!live.ok()) return live.status();
   for (const auto& [contract_id, inst] : live.value()) {
     proj::ContractRec c;
     bool found = false;
-    if (Status s = ReadRec(store, proj::IndexKey(proj::kTagContract, inst), &c, &found); !s.ok())
+    if (Status s = proj::ReadRecord(store, proj::IndexKey(proj::kTagContract, inst), &c, &found);
+        !s.ok())
       return s;
     if (!found) return Status::Corruption("projections: live contract " + contract_id);
     if (c.period_end <= ms || c.period_start >= me) continue;
-    proj::MonthSums sums;
-    Status s = ReadRec(store, proj::MonthKey(proj::kTagMonthSums, inst, month), &sums, &found);
-    if (!s.ok()) return s;
+    auto figures = proj::StoredFigures(store, inst, c, month);
+    if (!figures.ok()) return figures.status();
     SettlementRow& row = (*rows)[contract_id];
     row.contract_id = contract_id, row.csp_id = c.csp_id, row.month = std::string(month);
     row.terms = Terms(c);
-    row.current = Money(proj::MonthFigures(c, sums, ms, me), c);
+    row.current = Money(figures.value(), c);
   }
   return Status::Ok();
 }
@@ -88,7 +67,7 @@ Status FrozenRows(const Store& store, std::string_view month,
                   std::map<std::string, SettlementRow>* rows) {
   proj::CloseRec close;
   bool closed = false;
-  Status s = ReadRec(store, proj::NameKey(proj::kTagClosed, month), &close, &closed);
+  Status s = proj::ReadRecord(store, proj::NameKey(proj::kTagClosed, month), &close, &closed);
   if (!s.ok() || !closed) return s;
   std::string bad;
   const std::string prefix = proj::MonthNameKey(proj::kTagFrozen, month, "");
@@ -139,13 +118,13 @@ Result<std::vector<UsageRow>> Projections::Usage(std::string_view month) const {
   if (!bounds.ok()) return bounds.status();
   const auto [ms, me] = bounds.value();
   const Store& store = *impl_->store;
-  auto live = LiveNames(store, proj::kTagLiveAlloc);
+  auto live = proj::LiveInstances(store, proj::kTagLiveAlloc);
   if (!live.ok()) return live.status();
   std::vector<UsageRow> out;
   for (const auto& [allocation_id, inst] : live.value()) {
     proj::AllocationRec a;
     bool found = false;
-    Status s = ReadRec(store, proj::IndexKey(proj::kTagAllocation, inst), &a, &found);
+    Status s = proj::ReadRecord(store, proj::IndexKey(proj::kTagAllocation, inst), &a, &found);
     if (!s.ok()) return s;
     if (!found) return Status::Corruption("projections: live allocation " + allocation_id);
     const int64_t inside = std::min(a.window_end(), me) - std::max(a.start, ms);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "consumers/projection_apply.h"
+#include "consumers/projection_read.h"
 #include "schemas/event_generated.h"
 
 namespace gpuledger::proj {
@@ -125,10 +126,9 @@ Status Applier::UndoContract(uint64_t inst) {
   }
   // Its live allocations (and through them usage and releases). The month sums drain to
   // zero when the changed hours are recomputed.
-  auto allocations = Collect(*store_, std::string(1, kTagLiveAlloc));
+  auto allocations = LiveInstances(*store_, kTagLiveAlloc);
   if (!allocations.ok()) return allocations.status();
-  for (const auto& [key, value] : allocations.value()) {
-    const uint64_t alloc_inst = Reader(value).U64();
+  for (const auto& [allocation_id, alloc_inst] : allocations.value()) {
     AllocationRec a;
     if (Status s = Read(IndexKey(kTagAllocation, alloc_inst), &a); !s.ok()) return s;
     if (a.contract_inst != inst) continue;
