@@ -146,14 +146,13 @@ static Status CatchUpBatch(Projections::Impl* impl, const Ledger& ledger, proj::
   const uint64_t end =
       std::min(total, first + std::max<uint64_t>(1, impl->options.batch_entries_max));
   uint64_t next = first;
-  bool full = false;
-  Status s = ledger.ScanEntries(first, end, [&](uint64_t index, std::string_view stored) {
-    if (Status a = applier->Apply(index, stored); !a.ok()) return a;
-    next = index + 1;
-    full = impl->store->staged_bytes() >= impl->options.batch_bytes_max;
-    return full ? Status::NotFound("batch full") : Status::Ok();  // stops the scan
-  });
-  if (!s.ok() && !full) return s;
+  Status s =
+      ledger.ScanEntries(first, end, [&](uint64_t index, std::string_view stored) -> Result<bool> {
+        if (Status a = applier->Apply(index, stored); !a.ok()) return a;
+        next = index + 1;
+        return impl->store->staged_bytes() < impl->options.batch_bytes_max;  // else: batch full
+      });
+  if (!s.ok()) return s;
   if (Status f = applier->Flush(); !f.ok()) return f;
   proj::Writer w;
   w.U64(next);

@@ -401,7 +401,7 @@ Result<std::string> Ledger::ReadStored(uint64_t index) const {
 
 Status Ledger::ScanEntries(
     uint64_t first, uint64_t end,
-    const std::function<Status(uint64_t index, std::string_view stored)>& fn) const {
+    const std::function<Result<bool>(uint64_t index, std::string_view stored)>& fn) const {
   end = std::min(end, impl_->committed.size);
   if (first >= end) return Status::Ok();
   const std::string lower = format::IndexKey(format::kTagEntry, first);
@@ -419,9 +419,10 @@ Status Ledger::ScanEntries(
         format::GetU64(key.data() + 1) != expect) {
       return Status::Corruption("entry " + std::to_string(expect) + " is missing");
     }
-    Status s = fn(expect, std::string_view(it->value().data(), it->value().size()));
-    if (!s.ok()) return s;
+    auto more = fn(expect, std::string_view(it->value().data(), it->value().size()));
+    if (!more.ok()) return more.status();
     ++expect;
+    if (!more.value()) return Status::Ok();  // the caller has what it wants
   }
   if (!it->status().ok()) return Status::IOError("reading entries: " + it->status().ToString());
   if (expect != end) return Status::Corruption("entry " + std::to_string(expect) + " is missing");

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <string>
@@ -87,6 +88,34 @@ TEST(ProjectionRebuild, IncrementalInSmallBatchesEqualsRebuildByteForByte) {
   EXPECT_GT(rebuilt.size(), 10000u);
   EXPECT_TRUE(incremental == rebuilt) << "the stored state differs after rebuild";
   EXPECT_EQ(incremental_reports, Reports(data));
+}
+
+// The byte bound ends a batch early (here after every entry): the state is still the same.
+TEST(ProjectionRebuild, BatchesEndedByTheByteBoundEqualRebuild) {
+  TempDir dir;
+  const std::string data = dir.Sub("ledger");
+  const std::vector<std::string> lines = DemoLines(1);
+  IngestLines(data, dir.Sub("all.jsonl"), lines, 0, std::min<size_t>(lines.size(), 2000));
+  {
+    LedgerOptions read_only;
+    read_only.read_only = true;
+    auto ledger = Ledger::Open(data, read_only);
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    ProjectionOptions one_entry;
+    one_entry.batch_bytes_max = 1;
+    one_entry.sync_writes = false;
+    auto projections = Projections::Open(data, one_entry);
+    ASSERT_TRUE(projections.ok()) << projections.status().ToString();
+    uint64_t batches = 0;
+    Status s =
+        projections.value()->CatchUp(*ledger.value(), [&](uint64_t, uint64_t) { ++batches; });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(projections.value()->applied(), ledger.value()->size());
+    EXPECT_EQ(batches, ledger.value()->size());  // one entry per batch
+  }
+  const std::string small_batches = DumpOf(data);
+  ASSERT_EQ(RunCli({"rebuild", "--data", data, "--quiet"}).exit_code, 0);
+  EXPECT_TRUE(small_batches == DumpOf(data)) << "the state differs after rebuild";
 }
 
 TEST(ProjectionRebuild, KillNineDuringCatchUpResumesWithoutApplyingTwice) {

@@ -166,17 +166,18 @@ class Ledger {
   LedgerStats stats() const;
   [[nodiscard]] Result<Hash256> RootAt(uint64_t tree_size) const;
   [[nodiscard]] Result<EntryView> ReadEntry(uint64_t index) const;
-  // Calls `fn` with the stored bytes of entries [first, end) in index order (the LedgerEntry
-  // FlatBuffer of schemas/ledger_entry.fbs; valid during the call only), stopping at the
-  // first non-OK status `fn` returns. Reads sequentially: the way projections consume.
   // The index of the accepted event (source, id), from the dedup index; nullopt if none.
   [[nodiscard]] Result<std::optional<uint64_t>> IndexOf(std::string_view source,
                                                         std::string_view id) const;
   // The stored bytes of entry `index` (as ScanEntries gives them).
   [[nodiscard]] Result<std::string> ReadStored(uint64_t index) const;
+  // Calls `fn` with the stored bytes of entries [first, end) in index order (the LedgerEntry
+  // FlatBuffer of schemas/ledger_entry.fbs; valid during the call only) while it returns
+  // true; an error it returns ends the scan with that error. Reads sequentially: the way
+  // projections consume.
   [[nodiscard]] Status ScanEntries(
       uint64_t first, uint64_t end,
-      const std::function<Status(uint64_t index, std::string_view stored)>& fn) const;
+      const std::function<Result<bool>(uint64_t index, std::string_view stored)>& fn) const;
   [[nodiscard]] Result<RejectView> ReadReject(uint64_t seq) const;
   [[nodiscard]] Result<DuplicateView> ReadDuplicate(uint64_t seq) const;
 
