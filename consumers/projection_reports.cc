@@ -129,9 +129,7 @@ Result<std::vector<UsageRow>> Projections::Usage(std::string_view month) const {
     if (!found) return Status::Corruption("projections: live allocation " + allocation_id);
     const int64_t inside = std::min(a.window_end(), me) - std::max(a.start, ms);
     if (inside <= 0) continue;
-    UsageRow row{a.allocation_id, a.contract_id,   a.user_id, std::string(month),
-                 a.gpus,          a.gpus * inside, 0,         a.start,
-                 a.window_end()};
+    UsageRow row{a.allocation_id, a.contract_id, a.user_id, std::string(month), a.gpus * inside, 0};
     auto v = store.Get(proj::MonthKey(proj::kTagUsed, inst, month));
     if (!v.ok()) return v.status();
     if (v.value() && !proj::DecodeI64(*v.value(), &row.used_gpu_seconds)) {

@@ -59,8 +59,6 @@ Result<std::pair<int64_t, int64_t>> SettlementMonthBounds(std::string_view month
   return std::make_pair(start, end);
 }
 
-std::string SettlementMonthOf(int64_t unix_seconds) { return proj::MonthOf(unix_seconds); }
-
 std::string KrwText(Krw amount) {
   const bool negative = amount < 0;
   __extension__ typedef unsigned __int128 Magnitude;

@@ -64,10 +64,8 @@ struct SettlementRow {
 // One row of `report usage`.
 struct UsageRow {
   std::string allocation_id, contract_id, user_id, month;
-  int64_t gpus = 0;
   int64_t granted_gpu_seconds = 0;
   int64_t used_gpu_seconds = 0;
-  int64_t window_start = 0, window_end = 0;  // the active window (Unix seconds)
 };
 
 // One row of `report anomalies` (spec section 6). Fields a kind does not have are empty
@@ -123,7 +121,5 @@ class Projections {
 
 // "YYYY-MM" -> [start, end) in Unix seconds (KST calendar month); error if not a month.
 [[nodiscard]] Result<std::pair<int64_t, int64_t>> SettlementMonthBounds(std::string_view month);
-// The KST settlement month ("YYYY-MM") containing Unix second t.
-std::string SettlementMonthOf(int64_t unix_seconds);
 
 }  // namespace gpuledger
