@@ -12,6 +12,7 @@
 
 #include "gpuledger/kafka_ingest.h"
 #include "gpuledger/ledger.h"
+#include "gpuledger/projections.h"
 
 namespace gpuledger::cli {
 
@@ -22,6 +23,12 @@ inline constexpr int kExitUsage = 2;
 // Prints what went wrong in plain words on stderr; returns kExitFailed.
 int Failure(const Status& status);
 [[nodiscard]] Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& dir, bool read_only);
+// The projections of the ledger in `data_dir`, caught up with `ledger` (progress on stderr
+// unless `quiet`): what every report and export reads.
+[[nodiscard]] Result<std::unique_ptr<Projections>> OpenProjections(const Ledger& ledger,
+                                                                   const std::string& data_dir,
+                                                                   const ProjectionOptions& options,
+                                                                   bool quiet);
 // Prints progress of `what` to stderr at most once a second (nullptr when quiet).
 ProgressFn Progress(std::string what, std::string unit, bool quiet);
 

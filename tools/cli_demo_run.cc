@@ -181,9 +181,8 @@ ordered_json KrwJson(Krw amount) {
 // The projections of the demo's ledger: the month's settlement totals and anomalies by kind.
 Result<ordered_json> ProjectionSummary(const Ledger& ledger, const std::string& data_dir,
                                        const std::string& month) {
-  auto projections = Projections::Open(data_dir, ProjectionOptions());
+  auto projections = OpenProjections(ledger, data_dir, ProjectionOptions(), /*quiet=*/true);
   if (!projections.ok()) return projections.status();
-  if (Status s = projections.value()->CatchUp(ledger, nullptr); !s.ok()) return s;
   auto rows = projections.value()->Settlement(month);
   if (!rows.ok()) return rows.status();
   auto anomalies = projections.value()->Anomalies(ledger, month);

@@ -53,14 +53,11 @@ int RunExportFocus(const ExportArgs& args) {
   }
   auto ledger = OpenLedger(args.data_dir, /*read_only=*/true);
   if (!ledger.ok()) return Failure(ledger.status());
-  auto projections = Projections::Open(args.data_dir, {});
+  auto projections = OpenProjections(*ledger.value(), args.data_dir, {}, args.quiet);
   if (!projections.ok()) return Failure(projections.status());
-  Status s =
-      projections.value()->CatchUp(*ledger.value(), Progress("projections", "entries", args.quiet));
-  if (!s.ok()) return Failure(s);
   auto rows = projections.value()->Settlement(args.month);
   if (!rows.ok()) return Failure(rows.status());
-  if (s = WriteAtomically(rows.value(), args.month, args.out); !s.ok()) return Failure(s);
+  if (Status s = WriteAtomically(rows.value(), args.month, args.out); !s.ok()) return Failure(s);
   nlohmann::ordered_json summary = {{"rows", FocusRowCount(rows.value())},
                                     {"out", args.out},
                                     {"month", args.month},

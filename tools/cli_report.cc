@@ -18,15 +18,10 @@ struct ReportArgs {
   uint64_t batch_entries = ProjectionOptions().batch_entries_max;
 };
 
-// Opens the ledger read-only and the projections, and catches them up.
 Result<std::unique_ptr<Projections>> CaughtUp(const Ledger& ledger, const ReportArgs& args) {
   ProjectionOptions options;
   options.batch_entries_max = args.batch_entries;
-  auto projections = Projections::Open(args.data_dir, options);
-  if (!projections.ok()) return projections.status();
-  Status s = projections.value()->CatchUp(ledger, Progress("projections", "entries", args.quiet));
-  if (!s.ok()) return s;
-  return std::move(projections.value());
+  return OpenProjections(ledger, args.data_dir, options, args.quiet);
 }
 
 int RunReport(const std::string& what, const ReportArgs& args) {
@@ -76,6 +71,16 @@ int RunProject(const ReportArgs& args, bool rebuild) {
 }
 
 }  // namespace
+
+Result<std::unique_ptr<Projections>> OpenProjections(const Ledger& ledger,
+                                                     const std::string& data_dir,
+                                                     const ProjectionOptions& options, bool quiet) {
+  auto projections = Projections::Open(data_dir, options);
+  if (!projections.ok()) return projections.status();
+  Status s = projections.value()->CatchUp(ledger, Progress("projections", "entries", quiet));
+  if (!s.ok()) return s;
+  return std::move(projections.value());
+}
 
 void AddReportCommands(CLI::App& app, std::vector<Command>* commands) {
   auto args = std::make_shared<ReportArgs>();
