@@ -6,7 +6,7 @@
 #include <unordered_set>
 
 #include "ledger/event_parse.h"
-#include "ledger/rfc3339.h"
+#include "ledger/audit/rfc3339.h"
 
 namespace gpuledger {
 namespace {

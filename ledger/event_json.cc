@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "ledger/json_canon.h"
-#include "ledger/rfc3339.h"
+#include "ledger/audit/rfc3339.h"
 #include "schemas/event_generated.h"
 
 namespace gpuledger {

@@ -5,7 +5,7 @@
 
 #include "ledger/json_canon.h"
 #include "ledger/ledger_format.h"
-#include "ledger/rfc3339.h"
+#include "ledger/audit/rfc3339.h"
 
 namespace gpuledger {
 namespace {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "gpuledger/types.h"
-#include "ledger/sha256.h"
+#include "ledger/audit/sha256.h"
 
 namespace gpuledger {
 

@@ -7,7 +7,7 @@
 #include "gpuledger/ledger.h"
 #include "ledger/entry_codec.h"
 #include "ledger/event_parse.h"
-#include "ledger/sha256.h"
+#include "ledger/audit/sha256.h"
 
 namespace gpuledger {
 

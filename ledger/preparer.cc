@@ -4,7 +4,7 @@
 // lets the whole entry and its leaf be made here.
 #include <ctime>
 
-#include "ledger/merkle.h"
+#include "ledger/audit/merkle.h"
 #include "ledger/prepared.h"
 
 namespace gpuledger {

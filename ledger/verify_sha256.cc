@@ -1,6 +1,6 @@
 #include "ledger/verify_sha256.h"
 
-#include "ledger/merkle.h"
+#include "ledger/audit/merkle.h"
 
 namespace gpuledger {
 

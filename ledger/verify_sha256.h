@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-#include "ledger/sha256.h"
+#include "ledger/audit/sha256.h"
 
 namespace gpuledger {
 

@@ -1,6 +1,6 @@
 // Tests for ledger/sha256 and ledger/merkle: published vectors first, then the incremental
 // frontier against the recursive RFC 9162 definition.
-#include "ledger/merkle.h"
+#include "ledger/audit/merkle.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/sha256.h"
+#include "ledger/audit/sha256.h"
 
 namespace gpuledger {
 namespace {

@@ -1,6 +1,6 @@
 // Tests for the strict RFC 3339 parser/formatter. Expected epoch values were computed
 // independently (Python datetime) rather than with the code under test.
-#include "ledger/rfc3339.h"
+#include "ledger/audit/rfc3339.h"
 
 #include <gtest/gtest.h>
 

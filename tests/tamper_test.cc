@@ -14,8 +14,8 @@
 
 #include "gpuledger/ledger.h"
 #include "ledger/ledger_format.h"
-#include "ledger/merkle.h"
-#include "ledger/sha256.h"
+#include "ledger/audit/merkle.h"
+#include "ledger/audit/sha256.h"
 #include "tests/event_gen.h"
 #include "tests/test_util.h"
 

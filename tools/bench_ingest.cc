@@ -36,7 +36,7 @@
 #include "gpuledger/file_intake.h"
 #include "gpuledger/ledger.h"
 #include "ledger/ledger_format.h"
-#include "ledger/rfc3339.h"
+#include "ledger/audit/rfc3339.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/sha256.h"
+#include "ledger/audit/sha256.h"
 
 namespace gpuledger {
 

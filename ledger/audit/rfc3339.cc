@@ -3,7 +3,7 @@
 // Hand-written on purpose: std::chrono::parse, strptime and friends are locale-dependent
 // and lenient (they accept spaces, single digits, ":60", etc.), and the contract needs an
 // exact, byte-for-byte grammar. Everything is integer arithmetic; no floating point.
-#include "ledger/rfc3339.h"
+#include "ledger/audit/rfc3339.h"
 
 #include <cstddef>
 #include <cstdint>
