@@ -143,9 +143,11 @@ void Judge::Run(WorkQueue* queue) {
     }
     if (work->kind == Work::Kind::kRecords) {
       s = JudgeRecords(*work);
+      if (s.ok()) s = MaybeCheckpoint(/*final=*/false);
     } else {
       s = MadeDurable(ledger_.WaitCommitted());
       if (s.ok() && work->job) s = work->job(ledger_, *this);
+      if (s.ok() && work->kind == Work::Kind::kEnd) s = MaybeCheckpoint(/*final=*/true);
       if (work->done) work->done->set_value(s);
       if (s.ok() && work->kind == Work::Kind::kEnd) return;
     }
@@ -154,6 +156,35 @@ void Judge::Run(WorkQueue* queue) {
       return;
     }
   }
+}
+
+Status Judge::MaybeCheckpoint(bool final) {
+  if (checkpoints_.signer_keys.empty()) return Status::Ok();
+  const auto now = std::chrono::steady_clock::now();
+  if (!checkpoint_loaded_) {
+    // Start counting from the checkpoint the ledger already has.
+    auto latest = ledger_.LatestCheckpoint();
+    if (!latest.ok()) return latest.status();
+    if (latest->has_value()) checkpoint_size_ = latest.value()->tree_size;
+    checkpoint_loaded_ = true;
+  }
+  // Entries counted are the durable ones: the batch in flight is signed next time.
+  const uint64_t size = ledger_.size();
+  if (size <= checkpoint_size_) return Status::Ok();
+  const bool due =
+      final || size - checkpoint_size_ >= checkpoints_.every_entries ||
+      now - checkpoint_time_ >= std::chrono::seconds(checkpoints_.every_seconds);
+  if (!due) return Status::Ok();
+  // SignCheckpoint waits for the batch in flight, so publish it as durable first.
+  if (Status s = MadeDurable(ledger_.WaitCommitted()); !s.ok()) return s;
+  auto record = ledger_.SignCheckpoint(checkpoints_.signer_keys, checkpoints_.origin);
+  if (!record.ok()) return Status(record.status());
+  checkpoint_size_ = record->tree_size;
+  checkpoint_time_ = now;
+  std::lock_guard lock(mu_);
+  ++stats_.checkpoints_signed;
+  stats_.checkpoint_size = checkpoint_size_;
+  return Status::Ok();
 }
 
 ServeStats Judge::Snapshot() {

@@ -71,7 +71,8 @@ class WorkQueue {
 class Judge {
  public:
   // `rk` is used only to commit durable offsets to Kafka (for lag tooling); may be null.
-  Judge(Ledger& ledger, rd_kafka_t* rk) : ledger_(ledger), rk_(rk) {}
+  Judge(Ledger& ledger, rd_kafka_t* rk, ServeCheckpoints checkpoints = {})
+      : ledger_(ledger), rk_(rk), checkpoints_(std::move(checkpoints)) {}
 
   // The thread body: runs until kEnd (after making everything durable) or an error, which
   // cancels the queue.
@@ -87,6 +88,8 @@ class Judge {
   Status JudgeRecords(Work& work);
   Status MadeDurable(Status s);  // publishes the batch that just became durable
   void CommitToKafka(const std::map<TopicPartition, int64_t>& offsets);
+  // Signs a checkpoint when the policy says it is due (`final`: whenever the ledger grew).
+  Status MaybeCheckpoint(bool final);
 
   Ledger& ledger_;
   rd_kafka_t* rk_;
@@ -95,6 +98,10 @@ class Judge {
   std::mutex mu_;                                // guards stats_ and durable_
   ServeStats stats_;
   std::map<TopicPartition, int64_t> durable_;
+  ServeCheckpoints checkpoints_;                 // Judge thread only
+  bool checkpoint_loaded_ = false;               // checkpoint_size_ read from the ledger
+  uint64_t checkpoint_size_ = 0;                 // the latest checkpoint's size (or 0)
+  std::chrono::steady_clock::time_point checkpoint_time_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace gpuledger::kafka

@@ -340,7 +340,7 @@ Status Server::Loop() {
 
 Result<ServeStats> Server::Run() {
   if (Status s = Create(); !s.ok()) return s;
-  judge_ = std::make_unique<Judge>(ledger_, rk_.get());
+  judge_ = std::make_unique<Judge>(ledger_, rk_.get(), options_.checkpoints);
   std::thread judge_thread;
   try {
     judge_thread = std::thread([&] {

@@ -28,6 +28,8 @@ inline constexpr char kTagDuplicate =
     'U';                                 // U + u64 seq   -> DuplicateRecord flatbuffer || chain(32)
 inline constexpr char kTagState = 'S';   // S + kind + ...      -> intake state (below)
 inline constexpr char kTagCursor = 'P';  // P + name            -> resume position of a source
+inline constexpr char kTagCheckpoint = 'K';  // K + u64 tree size -> signed note (C2SP text)
+inline constexpr char kTagCheckpointKey = 'V';  // V + vkey text  -> empty: a key that signed
 
 // Intake state kinds (second key byte after kTagState).
 inline constexpr char kStateContract = 'c';    // S c + str contract_id   -> ContractState
@@ -40,6 +42,8 @@ inline constexpr std::string_view kMetaVersion = "version";        // u32
 inline constexpr std::string_view kMetaSize = "size";              // u64 entries
 inline constexpr std::string_view kMetaRejects = "rejects";        // u64 reject records
 inline constexpr std::string_view kMetaDuplicates = "duplicates";  // u64 duplicate records
+// The origin line of every checkpoint this ledger signs (fixed by the first checkpoint).
+inline constexpr std::string_view kMetaCheckpointOrigin = "checkpoint_origin";
 
 // Rejects and duplicates are side records, not entries, but every byte of them is covered
 // all the same: each record's value ends with its side-chain hash

@@ -53,6 +53,7 @@
 #include "ledger/ledger_impl.h"
 #include "ledger/verify_scan.h"
 #include "ledger/verify_sha256.h"
+#include "ledger/checkpoint.h"
 #include "ledger/verify_side.h"
 
 namespace gpuledger {
@@ -387,7 +388,8 @@ Status Verifier::Run(const ProgressFn& progress) {
   }
   if (!replay_.Compare(report_) ||
       !VerifySideRecords(impl_, format::kTagReject, impl_.committed.rejects, report_) ||
-      !VerifySideRecords(impl_, format::kTagDuplicate, impl_.committed.duplicates, report_)) {
+      !VerifySideRecords(impl_, format::kTagDuplicate, impl_.committed.duplicates, report_) ||
+      !VerifyStoredCheckpoints(impl_, report_)) {
     return Status::Ok();
   }
   if (progress) progress(size_, size_);

@@ -36,13 +36,15 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-pid_t SpawnCli(const std::vector<std::string>& args, const std::string& out_path,
-               const std::string& err_path) {
+namespace {
+
+pid_t SpawnProgram(std::string program, const std::vector<std::string>& args,
+                   const std::string& out_path, const std::string& err_path) {
   std::fflush(nullptr);  // or the child re-prints what the parent had buffered
   pid_t pid = fork();
   if (pid == 0) {
     std::vector<char*> argv;
-    std::string cli = GPULEDGER_CLI_PATH;
+    std::string& cli = program;
     argv.push_back(cli.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
@@ -55,10 +57,10 @@ pid_t SpawnCli(const std::vector<std::string>& args, const std::string& out_path
   return pid;
 }
 
-CommandResult RunCli(const std::vector<std::string>& args) {
+CommandResult RunProgram(const std::string& program, const std::vector<std::string>& args) {
   TempDir io;
   std::string out_path = io.Sub("out"), err_path = io.Sub("err");
-  pid_t pid = SpawnCli(args, out_path, err_path);
+  pid_t pid = SpawnProgram(program, args, out_path, err_path);
   int status = 0;
   waitpid(pid, &status, 0);
   CommandResult r;
@@ -66,6 +68,21 @@ CommandResult RunCli(const std::vector<std::string>& args) {
   r.out = ReadFile(out_path);
   r.err = ReadFile(err_path);
   return r;
+}
+
+}  // namespace
+
+pid_t SpawnCli(const std::vector<std::string>& args, const std::string& out_path,
+               const std::string& err_path) {
+  return SpawnProgram(GPULEDGER_CLI_PATH, args, out_path, err_path);
+}
+
+CommandResult RunCli(const std::vector<std::string>& args) {
+  return RunProgram(GPULEDGER_CLI_PATH, args);
+}
+
+CommandResult RunVerifier(const std::vector<std::string>& args) {
+  return RunProgram(GPULEDGER_VERIFY_PATH, args);
 }
 
 }  // namespace gpuledger::testing

@@ -31,6 +31,8 @@ struct CommandResult {
 
 // Runs the gpuledger CLI built beside the tests with `args`, capturing stdout and stderr.
 CommandResult RunCli(const std::vector<std::string>& args);
+// Runs the offline verifier, gpuledger-verify, likewise.
+CommandResult RunVerifier(const std::vector<std::string>& args);
 // Starts the CLI and returns its pid at once (the caller waits for it); stdout and stderr go
 // to the files given, or stay the test's own when empty.
 pid_t SpawnCli(const std::vector<std::string>& args, const std::string& out_path = {},

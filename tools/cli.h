@@ -29,6 +29,8 @@ int Failure(const Status& status);
                                                                    const std::string& data_dir,
                                                                    const ProjectionOptions& options,
                                                                    bool quiet);
+// The text of a key file written by `gpuledger keygen` (one line; the newline dropped).
+[[nodiscard]] Result<std::string> ReadKeyFile(const std::string& path);
 // Prints progress of `what` to stderr at most once a second (nullptr when quiet).
 ProgressFn Progress(std::string what, std::string unit, bool quiet);
 
@@ -44,7 +46,9 @@ void AddKafkaCommands(CLI::App& app, std::vector<Command>* commands);  // serve,
 void AddDemoCommands(CLI::App& app, std::vector<Command>* commands);   // simulate, demo
 // report settlement|usage|anomalies, project, rebuild
 void AddReportCommands(CLI::App& app, std::vector<Command>* commands);
-void AddExportCommands(CLI::App& app, std::vector<Command>* commands);  // export focus
+void AddExportCommands(CLI::App& app, std::vector<Command>* commands);  // export focus|bundle
+void AddBundleCommand(CLI::App& exp, std::vector<Command>* commands);   // export bundle
+void AddAuditCommands(CLI::App& app, std::vector<Command>* commands);   // keygen, checkpoint, prove
 
 int RunIngest(const std::string& data_dir, const std::string& file, uint64_t batch_messages_max,
               bool quiet);

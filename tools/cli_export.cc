@@ -79,6 +79,7 @@ void AddExportCommands(CLI::App& app, std::vector<Command>* commands) {
   focus->add_option("--out", args->out, "CSV file to write (replaced atomically)")->required();
   focus->add_flag("--quiet", args->quiet, "no progress on stderr");
   commands->push_back({focus, [args] { return RunExportFocus(*args); }});
+  AddBundleCommand(*exp, commands);
 }
 
 }  // namespace gpuledger::cli

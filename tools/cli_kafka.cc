@@ -29,6 +29,8 @@ extern "C" void OnStopSignal(int) {
 struct ServeArgs {
   std::string data_dir, config_path, brokers;
   bool drain = false, quiet = false;
+  std::vector<std::string> checkpoint_key_files;
+  ServeCheckpoints checkpoints;
 };
 
 std::string ProgressLine(const ServeStats& s, uint64_t records_per_second) {
@@ -50,6 +52,12 @@ int RunServe(const ServeArgs& args) {
   ServeOptions options;
   options.stop = &g_stop;
   options.drain = args.drain;
+  options.checkpoints = args.checkpoints;
+  for (const std::string& path : args.checkpoint_key_files) {
+    auto key = ReadKeyFile(path);
+    if (!key.ok()) return Failure(key.status());
+    options.checkpoints.signer_keys.push_back(std::move(key.value()));
+  }
   auto started = std::chrono::steady_clock::now();
   if (!args.quiet) {
     options.log = [](std::string_view line) { std::cerr << "serve: " << line << "\n"; };
@@ -130,6 +138,8 @@ ordered_json ServeStatsJson(const ServeStats& s) {
           {"assignments", s.assignments},
           {"revocations", s.revocations},
           {"ledger_size", s.ledger_size},
+          {"checkpoints_signed", s.checkpoints_signed},
+          {"checkpoint_size", s.checkpoint_size},
           {"partitions", partitions}};
 }
 
@@ -142,6 +152,16 @@ void AddKafkaCommands(CLI::App& app, std::vector<Command>* commands) {
   serve->add_flag("--drain", serve_args->drain,
                   "stop by itself once every assigned partition is read to its end");
   serve->add_flag("--quiet", serve_args->quiet, "no progress on stderr");
+  serve->add_option("--checkpoint-key", serve_args->checkpoint_key_files,
+                    "sign checkpoints with this private key file (repeatable: key rotation)");
+  serve->add_option("--checkpoint-origin", serve_args->checkpoints.origin,
+                    "checkpoint origin line (default: the first key's name)");
+  serve->add_option("--checkpoint-every-entries", serve_args->checkpoints.every_entries,
+                    "sign when this many entries were added since the last checkpoint")
+      ->check(CLI::PositiveNumber);
+  serve->add_option("--checkpoint-every-seconds", serve_args->checkpoints.every_seconds,
+                    "sign when this many seconds passed since the last checkpoint")
+      ->check(CLI::PositiveNumber);
   commands->push_back({serve, [serve_args] { return RunServe(*serve_args); }});
 
   auto produce_args = std::make_shared<ProduceArgs>();

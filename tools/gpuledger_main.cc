@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   AddDemoCommands(app, &commands);
   AddReportCommands(app, &commands);
   AddExportCommands(app, &commands);
+  AddAuditCommands(app, &commands);
 
   try {
     app.parse(argc, argv);

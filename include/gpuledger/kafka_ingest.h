@@ -77,8 +77,20 @@ struct ServeStats {
   uint64_t assignments = 0;  // partition assignments (start and rebalances)
   uint64_t revocations = 0;
   uint64_t ledger_size = 0;
+  uint64_t checkpoints_signed = 0;  // by this run (ServeCheckpoints)
+  uint64_t checkpoint_size = 0;     // tree size of the latest checkpoint it signed
   std::vector<PartitionProgress> partitions;  // every partition seen, sorted
   int64_t total_lag() const;
+};
+
+// Automatic signed checkpoints (docs/audit.md): after a durable batch, when at least
+// `every_entries` entries or `every_seconds` seconds have passed since the last one, and
+// once more at a graceful stop.
+struct ServeCheckpoints {
+  std::vector<std::string> signer_keys;  // private key texts; empty: no checkpoints
+  std::string origin;                    // empty: the first key's name
+  uint64_t every_entries = 100000;
+  int64_t every_seconds = 60;
 };
 
 struct ServeOptions {
@@ -91,6 +103,7 @@ struct ServeOptions {
   int drain_assignment_timeout_ms = 60000;          // drain: fail if nothing is assigned by then
   std::function<void(const ServeStats&)> progress;  // every progress_interval_seconds
   std::function<void(std::string_view)> log;        // plain-words events: assignments, errors
+  ServeCheckpoints checkpoints;
 };
 
 // Runs until options.stop is set, or (drain) until caught up, or until an error. The stats

@@ -68,8 +68,16 @@ struct LedgerStats {
   Hash256 chain_head{};  // chain hash of the last entry (zeros when empty)
 };
 
+// A signed checkpoint as the ledger stores it: a C2SP signed note whose text is a
+// tlog-checkpoint body for `tree_size` (docs/audit.md).
+struct CheckpointRecord {
+  uint64_t tree_size = 0;
+  std::string note;
+};
+
 struct VerifyReport {
   bool ok = false;
+  uint64_t checkpoints_checked = 0;
   uint64_t entries_checked = 0;
   uint64_t nodes_checked = 0;
   uint64_t dedup_checked = 0;
@@ -180,6 +188,30 @@ class Ledger {
       const std::function<Result<bool>(uint64_t index, std::string_view stored)>& fn) const;
   [[nodiscard]] Result<RejectView> ReadReject(uint64_t seq) const;
   [[nodiscard]] Result<DuplicateView> ReadDuplicate(uint64_t seq) const;
+
+  // --- audit (docs/audit.md) ---
+  [[nodiscard]] Result<Hash256> LeafHashAt(uint64_t index) const;
+  // RFC 9162 proofs from the stored tree nodes: O(log n) reads.
+  [[nodiscard]] Result<std::vector<Hash256>> InclusionProof(uint64_t index,
+                                                            uint64_t tree_size) const;
+  [[nodiscard]] Result<std::vector<Hash256>> ConsistencyProof(uint64_t old_size,
+                                                              uint64_t new_size) const;
+  // Signs a checkpoint of the committed size with every key in `signer_keys` (the text of
+  // `gpuledger keygen`'s private key files) and stores it, with the keys' public halves, in
+  // one synced write. The origin line is `origin`, or the first key's name when empty; it
+  // must be the same for every checkpoint of a ledger. Before signing it checks that the new
+  // tree is consistent with the latest stored checkpoint (an RFC 9162 proof from the stored
+  // nodes, verified), so the ledger never signs two inconsistent checkpoints. When the
+  // latest checkpoint already has this size, it is returned unchanged. Waits for a batch in
+  // flight; nothing may be staged.
+  [[nodiscard]] Result<CheckpointRecord> SignCheckpoint(const std::vector<std::string>& signer_keys,
+                                                        std::string_view origin = {});
+  // Stored checkpoints with tree_size in [first_size, end_size), by size, at most `limit`.
+  [[nodiscard]] Result<std::vector<CheckpointRecord>> Checkpoints(
+      uint64_t first_size = 0, uint64_t end_size = UINT64_MAX, size_t limit = 1000000) const;
+  [[nodiscard]] Result<std::optional<CheckpointRecord>> LatestCheckpoint() const;
+  // The public keys (vkey text) of every key that signed a stored checkpoint.
+  [[nodiscard]] Result<std::vector<std::string>> CheckpointKeys() const;
 
   // Recomputes every leaf from the stored bytes, the chain, every stored tree node and the
   // root, and checks the dedup index and the rejects store. Stops at the first mismatch.

@@ -1,0 +1,280 @@
+// export bundle: what an auditor needs to check the ledger offline with gpuledger-verify —
+// the entries up to a signed checkpoint, the checkpoints, their public keys and the closed
+// months' frozen statements (layout: ledger/audit/bundle_format.h, docs/bundle.md).
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "ledger/audit/bundle_format.h"
+#include "ledger/audit/merkle.h"
+#include "ledger/audit/note.h"
+#include "schemas/ledger_entry_generated.h"
+#include "tools/cli.h"
+#include "tools/report_table.h"
+
+namespace gpuledger::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+struct BundleArgs {
+  std::string data_dir, out, month;
+  std::vector<std::string> key_files;
+  bool quiet = false;
+};
+
+Status WriteFile(const fs::path& path, std::string_view bytes) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  if (!file.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) || !file.flush()) {
+    return Status::IOError("cannot write " + path.string());
+  }
+  return Status::Ok();
+}
+
+// The period.closed months among the entries (candidates for statements).
+void NoteClosedMonth(std::string_view stored, std::set<std::string>* months) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(stored.data()), stored.size());
+  if (!fb::VerifyLedgerEntryBuffer(verifier)) return;
+  const fb::Event* event = fb::GetLedgerEntry(stored.data())->event_nested_root();
+  if (event == nullptr || event->data_type() != fb::Payload::PeriodClosed) return;
+  if (const auto* closed = event->data_as_PeriodClosed(); closed && closed->month()) {
+    months->insert(closed->month()->str());
+  }
+}
+
+struct EntriesWritten {
+  uint64_t bytes = 0;
+  Hash256 root{}, chain{};
+  std::set<std::string> closed_months;
+};
+
+// entries.bin for [0, tree_size): each entry with its leaf and chain hash, recomputed here
+// from the stored bytes; the root they make is compared with the checkpoint's by the caller.
+Result<EntriesWritten> WriteEntries(const Ledger& ledger, uint64_t tree_size,
+                                    const fs::path& path, bool quiet) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  if (!file) return Status::IOError("cannot create " + path.string());
+  file << bundle::kEntriesMagic;
+  EntriesWritten out;
+  out.bytes = bundle::kEntriesMagic.size();
+  Sha256 sha;
+  MerkleFrontier frontier;
+  ProgressFn progress = Progress("export bundle", "entries", quiet);
+  Status s = ledger.ScanEntries(0, tree_size, [&](uint64_t index, std::string_view stored)
+                                                  -> Result<bool> {
+    if (stored.size() > bundle::kEntryBytesMax) {
+      return Status::Corruption("entry " + std::to_string(index) + " is too large to export");
+    }
+    const Hash256 leaf = LeafHash(sha, stored);
+    out.chain = ChainHash(sha, out.chain, leaf);
+    frontier.Append(sha, leaf, [](const SubtreeNode&) {});
+    char length[bundle::kLengthBytes];
+    for (size_t i = 0; i < bundle::kLengthBytes; ++i) {
+      length[i] = static_cast<char>(stored.size() >> (8 * (bundle::kLengthBytes - 1 - i)));
+    }
+    file.write(length, sizeof length);
+    file.write(stored.data(), static_cast<std::streamsize>(stored.size()));
+    file.write(reinterpret_cast<const char*>(leaf.data()), leaf.size());
+    file.write(reinterpret_cast<const char*>(out.chain.data()), out.chain.size());
+    out.bytes += sizeof length + stored.size() + bundle::kRecordTrailerBytes;
+    NoteClosedMonth(stored, &out.closed_months);
+    if (progress) progress(index + 1, tree_size);
+    return true;
+  });
+  if (!s.ok()) return s;
+  if (!file.flush()) return Status::IOError("cannot write " + path.string());
+  out.root = frontier.Root(sha);
+  return out;
+}
+
+// statements/<month>.json: the figures frozen at the month's live close, one row per
+// contract live at the close (a row whose frozen side is missing has committed 0: every
+// contract active in a month commits at least one GPU-hour).
+Result<std::string> StatementJson(const std::vector<SettlementRow>& rows) {
+  std::vector<SettlementRow> frozen;
+  for (const SettlementRow& row : rows) {
+    if (row.frozen.committed_gpu_seconds == 0) continue;
+    SettlementRow r = row;
+    r.current = row.frozen;
+    r.closed = false;
+    frozen.push_back(std::move(r));
+  }
+  const SettlementRow& first = rows.front();
+  ordered_json head = {{"format", bundle::kStatementFormat},
+                       {"month", first.month},
+                       {"closed_at_tree_size", first.closed_at_tree_size},
+                       {"closed_at_root", ToHex(first.closed_at_root)}};
+  std::string text = head.dump();
+  text.pop_back();  // '}': the rows follow as the settlement report prints them
+  std::string table = SettlementTable(frozen, /*closed=*/false).Json();
+  return text + ",\"rows\":" + table.substr(0, table.size() - 1) + "}\n";
+}
+
+struct Statement {
+  std::string month;
+  uint64_t closed_at_tree_size = 0;
+};
+
+Result<std::vector<Statement>> WriteStatements(const Ledger& ledger, const BundleArgs& args,
+                                               const std::set<std::string>& candidates,
+                                               uint64_t tree_size, const fs::path& dir) {
+  std::set<std::string> months = candidates;
+  if (!args.month.empty()) months = {args.month};
+  auto projections = OpenProjections(ledger, args.data_dir, {}, args.quiet);
+  if (!projections.ok()) return projections.status();
+  std::vector<Statement> written;
+  for (const std::string& month : months) {
+    auto rows = projections.value()->Settlement(month);
+    if (!rows.ok()) return rows.status();
+    // Closed as of the bundle's size: a close beyond it is not in the bundle.
+    const bool closed = !rows->empty() && rows->front().closed &&
+                        rows->front().closed_at_tree_size < tree_size;
+    if (!closed) {
+      if (!args.month.empty()) {
+        return Status::InvalidArgument("month " + month + " is not closed within the bundle's " +
+                                       std::to_string(tree_size) + " entries");
+      }
+      continue;
+    }
+    auto json = StatementJson(rows.value());
+    if (!json.ok()) return json.status();
+    if (Status s = WriteFile(dir / bundle::StatementFile(month), json.value()); !s.ok()) return s;
+    written.push_back({month, rows->front().closed_at_tree_size});
+  }
+  return written;
+}
+
+Result<CheckpointRecord> BundleCheckpoint(Ledger& ledger, const BundleArgs& args) {
+  if (!args.key_files.empty()) {
+    std::vector<std::string> keys;
+    for (const std::string& path : args.key_files) {
+      auto key = ReadKeyFile(path);
+      if (!key.ok()) return key.status();
+      keys.push_back(std::move(key.value()));
+    }
+    return ledger.SignCheckpoint(keys);
+  }
+  auto latest = ledger.LatestCheckpoint();
+  if (!latest.ok()) return latest.status();
+  if (!latest->has_value()) {
+    return Status::InvalidArgument(
+        "the ledger has no signed checkpoint: run `gpuledger checkpoint --key FILE` first, or "
+        "give --key to sign one now");
+  }
+  return std::move(latest->value());
+}
+
+Status WriteCheckpointsAndKeys(const Ledger& ledger, uint64_t tree_size, const fs::path& dir,
+                               ordered_json* manifest) {
+  auto records = ledger.Checkpoints(0, tree_size + 1);
+  if (!records.ok()) return records.status();
+  ordered_json list = ordered_json::array();
+  for (const CheckpointRecord& record : records.value()) {
+    const std::string file = bundle::CheckpointFile(record.tree_size);
+    if (Status s = WriteFile(dir / file, record.note); !s.ok()) return s;
+    list.push_back({{"file", file}, {"tree_size", record.tree_size}});
+  }
+  (*manifest)["checkpoints"] = list;
+  auto keys = ledger.CheckpointKeys();
+  if (!keys.ok()) return keys.status();
+  ordered_json key_list = ordered_json::array();
+  for (size_t i = 0; i < keys->size(); ++i) {
+    const std::string file = std::string(bundle::kKeysDir) + "/key-" + std::to_string(i) + ".vkey";
+    if (Status s = WriteFile(dir / file, keys.value()[i] + "\n"); !s.ok()) return s;
+    key_list.push_back({{"file", file}, {"vkey", keys.value()[i]}});
+  }
+  (*manifest)["keys"] = key_list;
+  return Status::Ok();
+}
+
+Status ExportBundle(Ledger& ledger, const BundleArgs& args, const fs::path& dir,
+                    ordered_json* manifest) {
+  auto checkpoint = BundleCheckpoint(ledger, args);
+  if (!checkpoint.ok()) return checkpoint.status();
+  auto note = audit::ParseNote(checkpoint->note);
+  if (!note.ok()) return note.status();
+  auto body = audit::ParseCheckpoint(note->text);
+  if (!body.ok()) return body.status();
+  const uint64_t size = body->tree_size;
+  auto entries = WriteEntries(ledger, size, dir / bundle::kEntriesFile, args.quiet);
+  if (!entries.ok()) return entries.status();
+  if (entries->root != body->root) {
+    return Status::Corruption("the ledger's entries do not make the root of its checkpoint of "
+                              "size " + std::to_string(size) + ": run `gpuledger verify`");
+  }
+  *manifest = {{"format", bundle::kFormat},
+               {"origin", body->origin},
+               {"tree_size", size},
+               {"root", ToHex(body->root)},
+               {"chain_head", ToHex(entries->chain)},
+               {"entries", {{"file", bundle::kEntriesFile}, {"count", size},
+                            {"bytes", entries->bytes}}}};
+  if (Status s = WriteCheckpointsAndKeys(ledger, size, dir, manifest); !s.ok()) return s;
+  auto statements = WriteStatements(ledger, args, entries->closed_months, size, dir);
+  if (!statements.ok()) return statements.status();
+  ordered_json list = ordered_json::array();
+  for (const Statement& st : statements.value()) {
+    list.push_back({{"file", bundle::StatementFile(st.month)},
+                    {"month", st.month},
+                    {"closed_at_tree_size", st.closed_at_tree_size}});
+  }
+  (*manifest)["statements"] = list;
+  (*manifest)["month"] = args.month.empty() ? ordered_json() : ordered_json(args.month);
+  return WriteFile(dir / bundle::kManifestFile, manifest->dump(2) + "\n");
+}
+
+int RunExportBundle(const BundleArgs& args) {
+  std::error_code ec;
+  if (fs::exists(args.out, ec) && !fs::is_empty(args.out, ec)) {
+    return Failure(Status::InvalidArgument(args.out + " exists and is not empty"));
+  }
+  auto ledger = OpenLedger(args.data_dir, /*read_only=*/args.key_files.empty());
+  if (!ledger.ok()) return Failure(ledger.status());
+  // Written beside the target and renamed at the end: a failed export leaves no bundle.
+  const fs::path partial = args.out + ".partial";
+  fs::remove_all(partial, ec);
+  for (std::string_view sub : {bundle::kCheckpointsDir, bundle::kKeysDir, bundle::kStatementsDir}) {
+    fs::create_directories(partial / sub, ec);
+    if (ec) return Failure(Status::IOError("cannot create " + partial.string() + ": " + ec.message()));
+  }
+  ordered_json manifest;
+  Status s = ExportBundle(*ledger.value(), args, partial, &manifest);
+  if (s.ok()) {
+    fs::remove(args.out, ec);  // an empty directory, if any
+    fs::rename(partial, args.out, ec);
+    if (ec) s = Status::IOError("cannot rename " + partial.string() + ": " + ec.message());
+  }
+  if (!s.ok()) {
+    fs::remove_all(partial, ec);
+    return Failure(s);
+  }
+  ordered_json summary = {{"out", args.out},
+                          {"tree_size", manifest["tree_size"]},
+                          {"root", manifest["root"]},
+                          {"entries_bytes", manifest["entries"]["bytes"]},
+                          {"checkpoints", manifest["checkpoints"].size()},
+                          {"statements", ordered_json::array()}};
+  for (const auto& st : manifest["statements"]) summary["statements"].push_back(st["month"]);
+  std::cout << summary.dump() << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddBundleCommand(CLI::App& exp, std::vector<Command>* commands) {
+  auto args = std::make_shared<BundleArgs>();
+  CLI::App* cmd = exp.add_subcommand(
+      "bundle", "entries, signed checkpoints, keys and closed-month statements for an auditor");
+  cmd->add_option("--data", args->data_dir, "ledger directory")->required();
+  cmd->add_option("--out", args->out, "bundle directory to create (must not exist or be empty)")
+      ->required();
+  cmd->add_option("--month", args->month, "only this closed month's statement (YYYY-MM)");
+  cmd->add_option("--key", args->key_files,
+                  "sign a checkpoint of the current size first (repeatable)");
+  cmd->add_flag("--quiet", args->quiet, "no progress on stderr");
+  commands->push_back({cmd, [args] { return RunExportBundle(*args); }});
+}
+
+}  // namespace gpuledger::cli

@@ -1,0 +1,183 @@
+// Checkpoints, growth since the auditor's last checkpoint, and proofs, against the roots
+// the entries pass recomputed.
+#include <algorithm>
+
+#include "ledger/audit/bundle_format.h"
+#include "tools/verify/bundle_check_impl.h"
+#include "tools/verify/bundle_reader.h"
+
+namespace gpuledger::verify {
+namespace {
+
+CheckFailure CheckpointFailure(const char* check, const ParsedCheckpoint& cp, std::string expected,
+                               std::string found, std::string detail) {
+  return {check,
+          std::nullopt,
+          cp.body.tree_size,
+          cp.file,
+          std::move(expected),
+          std::move(found),
+          std::move(detail),
+          {},
+          {}};
+}
+
+// Root agreement of a checkpoint-like (size, root) with the entries; "" when it holds.
+std::string RootProblem(const Context& ctx, uint64_t size, const Hash256& root) {
+  if (size > ctx.count) {
+    return "it covers " + std::to_string(size) + " entries, the bundle has " +
+           std::to_string(ctx.count);
+  }
+  auto it = ctx.roots.find(size);
+  if (it == ctx.roots.end() || it->second != root) {
+    return "the bundle's first " + std::to_string(size) +
+           " entries do not make this root: they differ from what was signed";
+  }
+  return {};
+}
+
+}  // namespace
+
+void ReadCheckpoints(Context& ctx) {
+  const std::string dir = ctx.options.dir + "/" + std::string(bundle::kCheckpointsDir);
+  for (const std::string& name : ListFiles(dir)) {
+    const std::string file = std::string(bundle::kCheckpointsDir) + "/" + name;
+    auto text = ReadSmallFile(dir + "/" + name, audit::kNoteBytesMax);
+    auto note = text.ok() ? audit::ParseNote(text.value()) : Result<audit::Note>(text.status());
+    auto body =
+        note.ok() ? audit::ParseCheckpoint(note->text) : Result<audit::Checkpoint>(note.status());
+    if (!body.ok()) {
+      AddFailure(ctx, {"checkpoint_format", {}, {}, file, "", "", body.status().message(), {}, {}});
+      continue;
+    }
+    ctx.sizes_wanted.insert(body->tree_size);
+    ctx.checkpoints.push_back({file, std::move(note.value()), std::move(body.value())});
+  }
+}
+
+void ReadProofs(Context& ctx) {
+  for (const std::string& path : ctx.options.proof_files) {
+    auto text = ReadSmallFile(path, audit::kProofFileBytesMax);
+    auto doc =
+        text.ok() ? audit::ParseProof(text.value()) : Result<audit::ProofDocument>(text.status());
+    if (!doc.ok()) {
+      AddFailure(ctx, {"proof", {}, {}, path, "", "", doc.status().message(), {}, {}});
+      continue;
+    }
+    ctx.sizes_wanted.insert(doc->tree_size);
+    if (doc->kind == audit::ProofDocument::Kind::kInclusion) {
+      ctx.leaves[doc->index] = Hash256{};
+    } else {
+      ctx.sizes_wanted.insert(doc->old_size);
+    }
+    ctx.proofs.push_back({path, std::move(doc.value())});
+  }
+}
+
+void CheckCheckpoints(Context& ctx) {
+  bool covered = false;
+  for (const ParsedCheckpoint& cp : ctx.checkpoints) {
+    CheckpointResult result{cp.file, cp.body.origin, cp.body.tree_size, cp.body.root, {}, 0, true};
+    auto verified = audit::VerifyNote(cp.note, ctx.options.trusted);
+    if (!verified.ok()) {
+      result.ok = false;
+      AddFailure(ctx, CheckpointFailure("checkpoint_signature", cp,
+                                        "a valid signature by a "
+                                        "trusted key",
+                                        verified.status().message(),
+                                        "the checkpoint is not signed by a key you trust"));
+    } else {
+      result.verified_by = verified->verified_by;
+      result.unknown_signatures = verified->unknown_signatures;
+    }
+    if (cp.body.origin != ctx.report.origin) {
+      result.ok = false;
+      AddFailure(ctx, CheckpointFailure("checkpoint_origin", cp, ctx.report.origin, cp.body.origin,
+                                        "another log's checkpoint"));
+    }
+    if (std::string problem = RootProblem(ctx, cp.body.tree_size, cp.body.root); !problem.empty()) {
+      result.ok = false;
+      auto it = ctx.roots.find(cp.body.tree_size);
+      AddFailure(ctx, CheckpointFailure("checkpoint_root", cp, ToHex(cp.body.root),
+                                        it == ctx.roots.end() ? "" : ToHex(it->second), problem));
+    }
+    covered = covered ||
+              (result.ok && cp.body.tree_size == ctx.count && ctx.count == ctx.report.tree_size);
+    ctx.report.checkpoints.push_back(std::move(result));
+  }
+  if (!covered) {
+    AddFailure(ctx, {"checkpoint_missing",
+                     std::nullopt,
+                     ctx.report.tree_size,
+                     std::string(bundle::kCheckpointsDir),
+                     std::to_string(ctx.report.tree_size),
+                     std::to_string(ctx.count),
+                     "no valid checkpoint signed by a trusted key covers all the bundle's "
+                     "entries",
+                     {},
+                     {}});
+  }
+}
+
+// Reads the auditor's last checkpoint before the pass (its size is wanted).
+Result<ParsedCheckpoint> ReadLastCheckpoint(Context& ctx) {
+  auto note = audit::ParseNote(ctx.options.last_checkpoint);
+  if (!note.ok()) return note.status();
+  auto body = audit::ParseCheckpoint(note->text);
+  if (!body.ok()) return body.status();
+  ctx.sizes_wanted.insert(body->tree_size);
+  return ParsedCheckpoint{"(last checkpoint)", std::move(note.value()), std::move(body.value())};
+}
+
+void CheckGrowth(Context& ctx, const ParsedCheckpoint& last) {
+  GrowthResult growth{last.body.tree_size, ctx.count, last.body.root, true};
+  auto verified = audit::VerifyNote(last.note, ctx.options.trusted);
+  if (!verified.ok()) {
+    growth.ok = false;
+    AddFailure(ctx, CheckpointFailure("growth", last, "a valid signature by a trusted key",
+                                      verified.status().message(),
+                                      "your last checkpoint is not signed by a trusted key"));
+  }
+  if (last.body.origin != ctx.report.origin) {
+    growth.ok = false;
+    AddFailure(ctx, CheckpointFailure("growth", last, ctx.report.origin, last.body.origin,
+                                      "your last checkpoint is of another log"));
+  }
+  if (std::string problem = RootProblem(ctx, last.body.tree_size, last.body.root);
+      !problem.empty()) {
+    growth.ok = false;
+    auto it = ctx.roots.find(last.body.tree_size);
+    AddFailure(ctx, CheckpointFailure(
+                        "growth", last, ToHex(last.body.root),
+                        it == ctx.roots.end() ? "" : ToHex(it->second),
+                        "the ledger did not only grow since your last checkpoint: " + problem));
+  }
+  ctx.report.growth = growth;
+}
+
+void CheckProofs(Context& ctx) {
+  for (const ParsedProof& p : ctx.proofs) {
+    const audit::ProofDocument& d = p.doc;
+    const bool inclusion = d.kind == audit::ProofDocument::Kind::kInclusion;
+    ProofResult result{p.file, inclusion ? "inclusion" : "consistency", d.tree_size, true};
+    std::string problem;
+    if (Status s = audit::VerifyProofDocument(d); !s.ok()) {
+      problem = "the proof does not verify: " + s.message();
+    } else if (std::string root = RootProblem(ctx, d.tree_size, d.root); !root.empty()) {
+      problem = "its root is not the bundle's: " + root;
+    } else if (inclusion && (d.index >= ctx.count || ctx.leaves[d.index] != d.leaf_hash)) {
+      problem = "its leaf is not entry " + std::to_string(d.index) + " of the bundle";
+    } else if (!inclusion) {
+      if (std::string old = RootProblem(ctx, d.old_size, d.old_root); !old.empty()) {
+        problem = "its old root is not the bundle's: " + old;
+      }
+    }
+    if (!problem.empty()) {
+      result.ok = false;
+      AddFailure(ctx, {"proof", std::nullopt, d.tree_size, p.file, "", "", problem, {}, {}});
+    }
+    ctx.report.proofs.push_back(std::move(result));
+  }
+}
+
+}  // namespace gpuledger::verify

@@ -1,0 +1,196 @@
+// Closed-month statements: each recomputed by the verifier's own settlement (replay.h) from
+// the ledger prefix it claims, and compared figure by figure.
+#include <map>
+
+#include "ledger/audit/bundle_format.h"
+#include "tools/verify/bundle_check_impl.h"
+#include "tools/verify/bundle_reader.h"
+#include "tools/verify/exact_json.h"
+
+namespace gpuledger::verify {
+namespace {
+
+inline constexpr const char* kFigureNames[] = {"committed_gpu_seconds",
+                                               "delivered_gpu_seconds",
+                                               "payable_gpu_seconds",
+                                               "shortfall_gpu_seconds",
+                                               "capacity_amount_krw",
+                                               "penalty_krw",
+                                               "net_krw"};
+static_assert(std::size(kFigureNames) == 7, "spec section 5 has seven figures");
+
+std::vector<std::string> FigureTexts(const Figures& f) {
+  return {std::to_string(f.committed_gpu_seconds),
+          std::to_string(f.delivered_gpu_seconds),
+          std::to_string(f.payable_gpu_seconds),
+          std::to_string(f.shortfall_gpu_seconds),
+          KrwDecimal(f.capacity_amount_krw),
+          KrwDecimal(f.penalty_krw),
+          KrwDecimal(f.net_krw)};
+}
+
+Result<ParsedStatement> ParseStatement(const std::string& file, const std::string& text) {
+  auto doc = ParseExactJson(text);
+  if (!doc.ok()) return doc.status();
+  const nlohmann::json& d = doc.value();
+  ParsedStatement st;
+  st.file = file;
+  if (!d.is_object() || d.value("format", "") != bundle::kStatementFormat) {
+    return Status::InvalidArgument("not a " + std::string(bundle::kStatementFormat));
+  }
+  if (!d.contains("month") || !d["month"].is_string() || !d.contains("closed_at_tree_size") ||
+      !d["closed_at_tree_size"].is_number_unsigned() || !d.contains("closed_at_root") ||
+      !d["closed_at_root"].is_string() || !d.contains("rows") || !d["rows"].is_array()) {
+    return Status::InvalidArgument("month, closed_at_tree_size, closed_at_root or rows missing");
+  }
+  st.month = d["month"];
+  st.closed_at_tree_size = d["closed_at_tree_size"];
+  if (!FromHex(d["closed_at_root"].get<std::string>(), &st.closed_at_root)) {
+    return Status::InvalidArgument("closed_at_root is not 64 hex digits");
+  }
+  st.rows = d["rows"];
+  return st;
+}
+
+CheckFailure StatementFailure(const ParsedStatement& st, const char* check, std::string contract,
+                              std::string expected, std::string found, std::string detail) {
+  CheckFailure f{check,
+                 st.closed_at_tree_size,
+                 st.closed_at_tree_size,
+                 st.file,
+                 std::move(expected),
+                 std::move(found),
+                 std::move(detail),
+                 {},
+                 {st.month}};
+  if (!contract.empty()) f.contracts.insert(std::move(contract));
+  return f;
+}
+
+// Row by row, figure by figure; returns whether all agreed.
+bool CompareRows(Context& ctx, const ParsedStatement& st, const std::vector<StatementRow>& rows) {
+  std::map<std::string, const nlohmann::json*> stated;
+  bool ok = true;
+  for (const nlohmann::json& row : st.rows) {
+    if (row.is_object() && row.contains("contract_id") && row["contract_id"].is_string()) {
+      stated[row["contract_id"]] = &row;
+    } else {
+      ok = false;
+      AddFailure(ctx, StatementFailure(st, "statement_format", "", "", row.dump(),
+                                       "a row without a contract_id"));
+    }
+  }
+  for (const StatementRow& row : rows) {
+    auto it = stated.find(row.contract_id);
+    if (it == stated.end()) {
+      ok = false;
+      AddFailure(ctx, StatementFailure(
+                          st, "statement_row_missing", row.contract_id, "a row", "none",
+                          "contract " + row.contract_id + " was active in the month at the close"));
+      continue;
+    }
+    const nlohmann::json& r = *it->second;
+    const std::vector<std::string> expected = FigureTexts(row.figures);
+    for (size_t i = 0; i < expected.size(); ++i) {
+      std::optional<std::string> found =
+          r.contains(kFigureNames[i]) ? IntegerText(r[kFigureNames[i]]) : std::nullopt;
+      if (found && *found == expected[i]) continue;
+      ok = false;
+      AddFailure(ctx, StatementFailure(st, "statement_figure", row.contract_id, expected[i],
+                                       found.value_or("(missing)"),
+                                       std::string(kFigureNames[i]) + " of contract " +
+                                           row.contract_id + " in " + st.month));
+    }
+    if (r.value("csp_id", "") != row.csp_id) {
+      ok = false;
+      AddFailure(ctx, StatementFailure(st, "statement_figure", row.contract_id, row.csp_id,
+                                       r.value("csp_id", ""), "csp_id of " + row.contract_id));
+    }
+    stated.erase(it);
+  }
+  for (const auto& [id, row] : stated) {
+    ok = false;
+    AddFailure(ctx, StatementFailure(st, "statement_row_extra", id, "none", "a row",
+                                     "contract " + id +
+                                         " was not active in the month at the "
+                                         "close"));
+  }
+  return ok;
+}
+
+}  // namespace
+
+void ReadStatements(Context& ctx) {
+  const std::string dir = ctx.options.dir + "/" + std::string(bundle::kStatementsDir);
+  for (const std::string& name : ListFiles(dir)) {
+    const std::string file = std::string(bundle::kStatementsDir) + "/" + name;
+    auto text = ReadSmallFile(dir + "/" + name, bundle::kStatementBytesMax);
+    auto st =
+        text.ok() ? ParseStatement(file, text.value()) : Result<ParsedStatement>(text.status());
+    if (!st.ok()) {
+      AddFailure(ctx, {"statement_format", {}, {}, file, "", "", st.status().message(), {}, {}});
+      continue;
+    }
+    ctx.sizes_wanted.insert(st->closed_at_tree_size);
+    ctx.statements.push_back(std::move(st.value()));
+  }
+}
+
+void CheckStatements(Context& ctx, const SettlementReplay* replay) {
+  std::vector<SettlementReplay::Want> wants;
+  const std::map<std::string, uint64_t> closes =
+      replay ? replay->ClosedMonths(ctx.count) : std::map<std::string, uint64_t>();
+  for (const ParsedStatement& st : ctx.statements) {
+    ctx.report.statements.push_back(
+        {st.file, st.month, st.closed_at_tree_size, st.rows.size(), true});
+    StatementResult& result = ctx.report.statements.back();
+    auto root = ctx.roots.find(st.closed_at_tree_size);
+    if (st.closed_at_tree_size >= ctx.count || root == ctx.roots.end() ||
+        root->second != st.closed_at_root) {
+      result.ok = false;
+      AddFailure(ctx, StatementFailure(st, "statement_root", "",
+                                       root == ctx.roots.end() ? "" : ToHex(root->second),
+                                       ToHex(st.closed_at_root),
+                                       "closed_at_root is not the root of the ledger prefix"));
+    }
+    if (replay == nullptr) {
+      ctx.report.warnings.push_back(st.file + " was not recomputed: the entries did not verify");
+      continue;
+    }
+    auto close = closes.find(st.month);
+    if (close == closes.end() || close->second != st.closed_at_tree_size) {
+      result.ok = false;
+      AddFailure(ctx, StatementFailure(
+                          st, "statement_close", "",
+                          close == closes.end() ? "no live close" : std::to_string(close->second),
+                          std::to_string(st.closed_at_tree_size),
+                          "the ledger's live period.closed of " + st.month +
+                              " is not at closed_at_tree_size"));
+      continue;
+    }
+    wants.push_back({st.month, st.closed_at_tree_size});
+  }
+  if (replay == nullptr) return;
+  for (const auto& [month, index] : closes) {
+    bool stated = false;
+    for (const ParsedStatement& st : ctx.statements) stated = stated || st.month == month;
+    if (!stated && (ctx.month_filter.empty() || ctx.month_filter == month)) {
+      ctx.report.warnings.push_back("month " + month + " is closed (entry " +
+                                    std::to_string(index) + ") but the bundle has no statement");
+    }
+  }
+  if (wants.empty()) return;
+  auto settled = replay->Settle(SettleSource(ctx), wants);
+  if (!settled.ok()) {
+    AddFailure(ctx, {"replay", {}, {}, "", "", "", settled.status().message(), {}, {}});
+    return;
+  }
+  for (size_t i = 0; i < ctx.statements.size(); ++i) {
+    const ParsedStatement& st = ctx.statements[i];
+    auto rows = settled->find({st.month, st.closed_at_tree_size});
+    if (rows == settled->end()) continue;  // failed before recomputation
+    if (!CompareRows(ctx, st, rows->second)) ctx.report.statements[i].ok = false;
+  }
+}
+
+}  // namespace gpuledger::verify

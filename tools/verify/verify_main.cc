@@ -1,0 +1,260 @@
+// gpuledger-verify: the auditor's offline verifier (docs/bundle.md). It links only OpenSSL,
+// FlatBuffers and the standard library (CLI11 and nlohmann-json are header-only).
+// Exit status: 0 verified, 1 verification failed or bad input, 2 usage error.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "ledger/audit/note.h"
+#include "ledger/audit/proof.h"
+#include "tools/verify/bundle_check.h"
+#include "tools/verify/bundle_reader.h"
+#include "tools/verify/witness.h"
+
+namespace gpuledger::verify {
+namespace {
+
+using nlohmann::ordered_json;
+inline constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2;
+inline constexpr size_t kKeyFileBytesMax = 64 * 1024;
+
+int Fail(const std::string& what) {
+  std::cerr << "gpuledger-verify: " << what << "\n";
+  return kExitFailed;
+}
+
+// Key files hold one vkey per line (a `gpuledger keygen` .vkey file, or several).
+Result<std::vector<audit::VerifierKey>> ReadTrustedKeys(const std::vector<std::string>& files) {
+  std::vector<audit::VerifierKey> keys;
+  for (const std::string& path : files) {
+    auto text = ReadSmallFile(path, kKeyFileBytesMax);
+    if (!text.ok()) return text.status();
+    std::string_view rest = text.value();
+    while (!rest.empty()) {
+      size_t end = rest.find('\n');
+      std::string_view line = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) continue;
+      auto key = audit::ParseVerifierKey(line);
+      if (!key.ok()) return Status::InvalidArgument(path + ": " + key.status().message());
+      keys.push_back(std::move(key.value()));
+    }
+  }
+  if (keys.empty()) return Status::InvalidArgument("no trusted key in the --key files");
+  return keys;
+}
+
+struct BundleArgs {
+  std::string dir, last_checkpoint;
+  std::vector<std::string> key_files, proof_files;
+  bool quiet = false;
+};
+
+int RunBundle(const BundleArgs& args) {
+  auto keys = ReadTrustedKeys(args.key_files);
+  if (!keys.ok()) return Fail(keys.status().message());
+  BundleOptions options;
+  options.dir = args.dir;
+  options.trusted = std::move(keys.value());
+  options.proof_files = args.proof_files;
+  if (!args.last_checkpoint.empty()) {
+    auto text = ReadSmallFile(args.last_checkpoint, audit::kNoteBytesMax);
+    if (!text.ok()) return Fail(text.status().message());
+    options.last_checkpoint = std::move(text.value());
+  }
+  auto last = std::chrono::steady_clock::now();
+  if (!args.quiet) {
+    options.progress = [&last](uint64_t done, uint64_t total) {
+      auto now = std::chrono::steady_clock::now();
+      if (done != total && now - last < std::chrono::seconds(1)) return;
+      last = now;
+      std::cerr << "gpuledger-verify: " << done << " of " << total << " entries\n";
+    };
+  }
+  BundleReport report = VerifyBundle(options);
+  std::cout << BundleReportJson(report);
+  std::cout.flush();
+  return report.ok ? kExitOk : kExitFailed;
+}
+
+struct ProofArgs {
+  std::string proof_file, checkpoint_file, old_checkpoint_file;
+  std::vector<std::string> key_files;
+};
+
+// A checkpoint note from `path`, signed by a trusted key.
+Result<audit::Checkpoint> TrustedCheckpoint(const std::string& path,
+                                            const std::vector<audit::VerifierKey>& keys) {
+  auto text = ReadSmallFile(path, audit::kNoteBytesMax);
+  if (!text.ok()) return text.status();
+  auto note = audit::ParseNote(text.value());
+  if (!note.ok()) return Status::InvalidArgument(path + ": " + note.status().message());
+  if (auto v = audit::VerifyNote(note.value(), keys); !v.ok()) {
+    return Status::InvalidArgument(path + ": " + v.status().message());
+  }
+  return audit::ParseCheckpoint(note->text);
+}
+
+Status CheckProof(const ProofArgs& args, const std::vector<audit::VerifierKey>& keys,
+                  audit::ProofDocument* doc) {
+  auto text = ReadSmallFile(args.proof_file, audit::kProofFileBytesMax);
+  if (!text.ok()) return text.status();
+  auto parsed = audit::ParseProof(text.value());
+  if (!parsed.ok()) return parsed.status();
+  *doc = parsed.value();
+  auto cp = TrustedCheckpoint(args.checkpoint_file, keys);
+  if (!cp.ok()) return cp.status();
+  if (cp->tree_size != doc->tree_size || cp->root != doc->root) {
+    return Status::Corruption("the proof is for size " + std::to_string(doc->tree_size) +
+                              " and root " + ToHex(doc->root) + ", the checkpoint says size " +
+                              std::to_string(cp->tree_size) + " and root " + ToHex(cp->root));
+  }
+  if (!args.old_checkpoint_file.empty()) {
+    auto old_cp = TrustedCheckpoint(args.old_checkpoint_file, keys);
+    if (!old_cp.ok()) return old_cp.status();
+    if (doc->kind != audit::ProofDocument::Kind::kConsistency ||
+        old_cp->tree_size != doc->old_size || old_cp->root != doc->old_root) {
+      return Status::Corruption("the proof does not start at the old checkpoint (size " +
+                                std::to_string(old_cp->tree_size) + ")");
+    }
+  }
+  return audit::VerifyProofDocument(*doc);
+}
+
+int RunProof(const ProofArgs& args) {
+  auto keys = ReadTrustedKeys(args.key_files);
+  if (!keys.ok()) return Fail(keys.status().message());
+  audit::ProofDocument doc;
+  Status s = CheckProof(args, keys.value(), &doc);
+  const bool inclusion = doc.kind == audit::ProofDocument::Kind::kInclusion;
+  ordered_json out = {{"ok", s.ok()},
+                      {"type", inclusion ? "inclusion" : "consistency"},
+                      {"tree_size", doc.tree_size},
+                      {"root", ToHex(doc.root)}};
+  if (inclusion) {
+    out["leaf_index"] = doc.index;
+    out["leaf_hash"] = ToHex(doc.leaf_hash);
+  } else {
+    out["old_size"] = doc.old_size;
+    out["old_root"] = ToHex(doc.old_root);
+  }
+  out["problem"] = s.ok() ? ordered_json() : ordered_json(s.message());
+  std::cout << out.dump() << "\n";
+  return s.ok() ? kExitOk : kExitFailed;
+}
+
+struct WitnessArgs {
+  std::string state_dir, name, checkpoint_file, proof_file, out;
+  std::vector<std::string> log_key_files;
+};
+
+int RunWitnessInit(const WitnessArgs& args) {
+  auto keys = ReadTrustedKeys(args.log_key_files);
+  if (!keys.ok()) return Fail(keys.status().message());
+  WitnessInit init{args.state_dir, args.name, {}};
+  for (const audit::VerifierKey& key : keys.value()) {
+    init.log_vkeys.push_back(audit::EncodeVerifierKey(key));
+  }
+  auto vkey = InitWitness(init);
+  if (!vkey.ok()) return Fail(vkey.status().message());
+  std::cout << ordered_json{{"state", args.state_dir}, {"witness_vkey", vkey.value()}}.dump()
+            << "\n";
+  return kExitOk;
+}
+
+int RunWitnessCosign(const WitnessArgs& args) {
+  CosignRequest request;
+  request.state_dir = args.state_dir;
+  auto note = ReadSmallFile(args.checkpoint_file, audit::kNoteBytesMax);
+  if (!note.ok()) return Fail(note.status().message());
+  request.checkpoint = std::move(note.value());
+  if (!args.proof_file.empty()) {
+    auto proof = ReadSmallFile(args.proof_file, audit::kProofFileBytesMax);
+    if (!proof.ok()) return Fail(proof.status().message());
+    request.proof = std::move(proof.value());
+  }
+  request.now_seconds =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+  auto result = Cosign(request);
+  ordered_json out = {{"ok", result.ok()}};
+  if (!result.ok()) {
+    out["refused"] = result.status().message();
+    std::cout << out.dump() << "\n";
+    return kExitFailed;
+  }
+  if (!args.out.empty()) {
+    std::ofstream file(args.out, std::ios::binary | std::ios::trunc);
+    if (!(file << result->note) || !file.flush()) return Fail("cannot write " + args.out);
+  }
+  out["old_size"] = result->old_size;
+  out["new_size"] = result->new_size;
+  out["first"] = result->first;
+  out["note"] = result->note;
+  std::cout << out.dump() << "\n";
+  return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app("gpuledger-verify: check a gpuledger audit bundle offline");
+  app.require_subcommand(1);
+  BundleArgs bundle;
+  CLI::App* b = app.add_subcommand("bundle", "verify a bundle; prints a JSON report");
+  b->add_option("dir", bundle.dir, "bundle directory")->required();
+  b->add_option("--key", bundle.key_files, "trusted public key file (.vkey; repeatable)")
+      ->required();
+  b->add_option("--last-checkpoint", bundle.last_checkpoint,
+                "your last verified checkpoint: prove the ledger only grew since");
+  b->add_option("--proof", bundle.proof_files, "a proof file to check against the bundle");
+  b->add_flag("--quiet", bundle.quiet, "no progress on stderr");
+
+  ProofArgs proof;
+  CLI::App* p = app.add_subcommand("proof", "verify a proof against a trusted checkpoint");
+  p->add_option("file", proof.proof_file, "proof file (JSON or text)")->required();
+  p->add_option("--checkpoint", proof.checkpoint_file, "signed checkpoint of the proof's size")
+      ->required();
+  p->add_option("--old-checkpoint", proof.old_checkpoint_file,
+                "consistency: the signed checkpoint it starts from");
+  p->add_option("--key", proof.key_files, "trusted public key file (repeatable)")->required();
+
+  WitnessArgs witness;
+  CLI::App* w = app.add_subcommand("witness", "cosign checkpoints that extend the last one");
+  w->require_subcommand(1);
+  CLI::App* wi = w->add_subcommand("init", "create a witness state with a new key");
+  CLI::App* wc = w->add_subcommand("cosign", "cosign a checkpoint if it extends the last one");
+  for (CLI::App* sub : {wi, wc}) {
+    sub->add_option("--state", witness.state_dir, "witness state directory")->required();
+  }
+  wi->add_option("--name", witness.name, "the witness's key name")->required();
+  wi->add_option("--log-key", witness.log_key_files, "the log's public key file")->required();
+  wc->add_option("--checkpoint", witness.checkpoint_file, "the new signed checkpoint")->required();
+  wc->add_option("--proof", witness.proof_file,
+                 "consistency proof from the last cosigned size (gpuledger prove consistency)");
+  wc->add_option("--out", witness.out, "write the cosigned checkpoint here too");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (b->parsed()) return RunBundle(bundle);
+  if (p->parsed()) return RunProof(proof);
+  if (wi->parsed()) return RunWitnessInit(witness);
+  return RunWitnessCosign(witness);
+}
+
+}  // namespace
+}  // namespace gpuledger::verify
+
+int main(int argc, char** argv) {
+  try {
+    return gpuledger::verify::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "gpuledger-verify: " << e.what() << "\n";
+    return 1;
+  }
+}
