@@ -171,9 +171,8 @@ Status Judge::MaybeCheckpoint(bool final) {
   // Entries counted are the durable ones: the batch in flight is signed next time.
   const uint64_t size = ledger_.size();
   if (size <= checkpoint_size_) return Status::Ok();
-  const bool due =
-      final || size - checkpoint_size_ >= checkpoints_.every_entries ||
-      now - checkpoint_time_ >= std::chrono::seconds(checkpoints_.every_seconds);
+  const bool due = final || size - checkpoint_size_ >= checkpoints_.every_entries ||
+                   now - checkpoint_time_ >= std::chrono::seconds(checkpoints_.every_seconds);
   if (!due) return Status::Ok();
   // SignCheckpoint waits for the batch in flight, so publish it as durable first.
   if (Status s = MadeDurable(ledger_.WaitCommitted()); !s.ok()) return s;

@@ -98,9 +98,9 @@ class Judge {
   std::mutex mu_;                                // guards stats_ and durable_
   ServeStats stats_;
   std::map<TopicPartition, int64_t> durable_;
-  ServeCheckpoints checkpoints_;                 // Judge thread only
-  bool checkpoint_loaded_ = false;               // checkpoint_size_ read from the ledger
-  uint64_t checkpoint_size_ = 0;                 // the latest checkpoint's size (or 0)
+  ServeCheckpoints checkpoints_;    // Judge thread only
+  bool checkpoint_loaded_ = false;  // checkpoint_size_ read from the ledger
+  uint64_t checkpoint_size_ = 0;    // the latest checkpoint's size (or 0)
   std::chrono::steady_clock::time_point checkpoint_time_ = std::chrono::steady_clock::now();
 };
 

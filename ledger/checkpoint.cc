@@ -67,9 +67,10 @@ Result<bool> CheckExtendsLatest(const Ledger& ledger, uint64_t size, const Hash2
   Status consistent =
       audit::VerifyConsistency(old->tree_size, size, proof.value(), old->root, root);
   if (!consistent.ok()) {
-    return Status::Corruption("refusing to sign: the tree is not consistent with the checkpoint "
-                              "of size " + std::to_string(old->tree_size) + ": " +
-                              consistent.message());
+    return Status::Corruption(
+        "refusing to sign: the tree is not consistent with the checkpoint "
+        "of size " +
+        std::to_string(old->tree_size) + ": " + consistent.message());
   }
   return false;
 }
@@ -87,18 +88,18 @@ Result<Hash256> Ledger::LeafHashAt(uint64_t index) const {
 
 Result<std::vector<Hash256>> Ledger::InclusionProof(uint64_t index, uint64_t tree_size) const {
   if (tree_size > impl_->committed.size || index >= tree_size) {
-    return Status::InvalidArgument("inclusion proof: need index < size <= " +
-                                   std::to_string(impl_->committed.size) + ", got index " +
-                                   std::to_string(index) + ", size " + std::to_string(tree_size));
+    return Status::InvalidArgument(
+        "inclusion proof: need index < size <= " + std::to_string(impl_->committed.size) +
+        ", got index " + std::to_string(index) + ", size " + std::to_string(tree_size));
   }
   return audit::MakeInclusionProof(index, tree_size, SubtreeReaderOf(*impl_));
 }
 
 Result<std::vector<Hash256>> Ledger::ConsistencyProof(uint64_t old_size, uint64_t new_size) const {
   if (old_size == 0 || old_size > new_size || new_size > impl_->committed.size) {
-    return Status::InvalidArgument("consistency proof: need 0 < from <= to <= " +
-                                   std::to_string(impl_->committed.size) + ", got " +
-                                   std::to_string(old_size) + " to " + std::to_string(new_size));
+    return Status::InvalidArgument(
+        "consistency proof: need 0 < from <= to <= " + std::to_string(impl_->committed.size) +
+        ", got " + std::to_string(old_size) + " to " + std::to_string(new_size));
   }
   return audit::MakeConsistencyProof(old_size, new_size, SubtreeReaderOf(*impl_));
 }
@@ -129,8 +130,12 @@ Result<CheckpointRecord> Ledger::SignCheckpoint(const std::vector<std::string>& 
     return std::move(latest->value());
   }
 
+  const audit::Checkpoint body{name, size, root.value(), {}};
+  if (Status s = audit::ValidateCheckpoint(body); !s.ok()) {
+    return Status::InvalidArgument("origin \"" + name + "\": " + s.message());
+  }
   audit::Note note;
-  note.text = audit::FormatCheckpoint({name, size, root.value(), {}});
+  note.text = audit::FormatCheckpoint(body);
   rocksdb::WriteBatch batch;
   for (const audit::SignerKey& key : keys.value()) {
     auto signature = audit::SignNoteText(key, note.text);
@@ -154,18 +159,18 @@ Result<std::vector<CheckpointRecord>> StoredCheckpoints(const Ledger::Impl& impl
                                                         size_t limit) {
   std::vector<CheckpointRecord> out;
   Status bad = Status::Ok();
-  Status s = ScanTag(impl, format::kTagCheckpoint,
-                     format::IndexKey(format::kTagCheckpoint, first_size),
-                     [&](std::string_view key, std::string_view value) {
-                       if (key.size() != format::kIndexKeyBytes) {
-                         bad = Status::Corruption("a checkpoint key is not 9 bytes");
-                         return false;
-                       }
-                       const uint64_t size = format::GetU64(key.data() + 1);
-                       if (size >= end_size || out.size() >= limit) return false;
-                       out.push_back({size, std::string(value)});
-                       return true;
-                     });
+  Status s =
+      ScanTag(impl, format::kTagCheckpoint, format::IndexKey(format::kTagCheckpoint, first_size),
+              [&](std::string_view key, std::string_view value) {
+                if (key.size() != format::kIndexKeyBytes) {
+                  bad = Status::Corruption("a checkpoint key is not 9 bytes");
+                  return false;
+                }
+                const uint64_t size = format::GetU64(key.data() + 1);
+                if (size >= end_size || out.size() >= limit) return false;
+                out.push_back({size, std::string(value)});
+                return true;
+              });
   if (!s.ok()) return s;
   if (!bad.ok()) return bad;
   return out;

@@ -59,8 +59,8 @@ TEST_F(AuditBundle, AnOutsiderVerifiesTheBundleAndItsClosedMonth) {
   EXPECT_TRUE(report["first_bad_index"].is_null());
   // The statement is the settlement report's frozen side.
   const std::string month = report["statements"][0]["month"];
-  auto r = RunCli({"report", "settlement", "--data", fixture_->data, "--month", month, "--format",
-                   "json"});
+  auto r = RunCli(
+      {"report", "settlement", "--data", fixture_->data, "--month", month, "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json rows = json::parse(r.out);
   json statement = json::parse(ReadFile(fixture_->bundle + "/statements/" + month + ".json"));
@@ -210,13 +210,13 @@ TEST_F(AuditBundle, GrowthSinceTheLastCheckpointAndProofs) {
   // Proofs from the operator, checked against the bundle and against the signed notes.
   const std::string index = std::to_string(fixture_->first_size - 1);
   for (const char* format : {"json", "text"}) {
-    auto inclusion = RunCli({"prove", "inclusion", "--data", fixture_->data, "--index", index,
-                             "--format", format});
+    auto inclusion = RunCli(
+        {"prove", "inclusion", "--data", fixture_->data, "--index", index, "--format", format});
     ASSERT_EQ(inclusion.exit_code, 0) << inclusion.err;
     const std::string file = scratch_.Sub(std::string("inclusion.") + format);
     WriteFile(file, inclusion.out);
-    auto checked = RunVerifier({"proof", file, "--checkpoint", fixture_->checkpoint, "--key",
-                                fixture_->vkey});
+    auto checked =
+        RunVerifier({"proof", file, "--checkpoint", fixture_->checkpoint, "--key", fixture_->vkey});
     EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
     report = Verify(fixture_->bundle, &code, {"--proof", file});
     EXPECT_EQ(code, 0) << report.dump(2);
@@ -225,9 +225,9 @@ TEST_F(AuditBundle, GrowthSinceTheLastCheckpointAndProofs) {
                              std::to_string(fixture_->first_size)});
   ASSERT_EQ(consistency.exit_code, 0) << consistency.err;
   WriteFile(scratch_.Sub("consistency.json"), consistency.out);
-  auto checked = RunVerifier({"proof", scratch_.Sub("consistency.json"), "--checkpoint",
-                              fixture_->checkpoint, "--old-checkpoint", fixture_->first_checkpoint,
-                              "--key", fixture_->vkey});
+  auto checked =
+      RunVerifier({"proof", scratch_.Sub("consistency.json"), "--checkpoint", fixture_->checkpoint,
+                   "--old-checkpoint", fixture_->first_checkpoint, "--key", fixture_->vkey});
   EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
   // A proof with one hash changed fails.
   json bad = json::parse(consistency.out);

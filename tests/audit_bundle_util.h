@@ -14,7 +14,7 @@ namespace gpuledger::testing {
 struct AuditFixture {
   TempDir dir;
   std::string data, key, vkey, bundle;
-  uint64_t first_size = 0, size = 0;  // the two checkpoints
+  uint64_t first_size = 0, size = 0;         // the two checkpoints
   std::string first_checkpoint, checkpoint;  // their notes, as files
 };
 

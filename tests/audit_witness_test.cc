@@ -85,7 +85,8 @@ TEST_F(AuditWitness, CosignsAConsistentSuccessorWithAValidCosignature) {
   }
   EXPECT_EQ(cosignatures, 1);
   // The log's own signature is still there and still verifies.
-  auto log_key = audit::ParseVerifierKey(ReadFile(main_->vkey).substr(0, ReadFile(main_->vkey).size() - 1));
+  auto log_key =
+      audit::ParseVerifierKey(ReadFile(main_->vkey).substr(0, ReadFile(main_->vkey).size() - 1));
   ASSERT_TRUE(log_key.ok());
   EXPECT_TRUE(audit::VerifyNote(note.value(), {log_key.value()}).ok());
 }

@@ -47,8 +47,14 @@ void AddDemoCommands(CLI::App& app, std::vector<Command>* commands);   // simula
 // report settlement|usage|anomalies, project, rebuild
 void AddReportCommands(CLI::App& app, std::vector<Command>* commands);
 void AddExportCommands(CLI::App& app, std::vector<Command>* commands);  // export focus|bundle
-void AddBundleCommand(CLI::App& exp, std::vector<Command>* commands);   // export bundle
-void AddAuditCommands(CLI::App& app, std::vector<Command>* commands);   // keygen, checkpoint, prove
+// Writes the audit bundle of `ledger` (in `data_dir`) to the new directory `out`: entries up
+// to its latest checkpoint, or to a new one signed with `signer_keys` when given; only
+// `month`'s statement when not empty. Returns the summary `export bundle` prints.
+[[nodiscard]] Result<nlohmann::ordered_json> ExportBundle(
+    Ledger& ledger, const std::string& data_dir, const std::string& out, const std::string& month,
+    const std::vector<std::string>& signer_keys, bool quiet);
+void AddBundleCommand(CLI::App& exp, std::vector<Command>* commands);  // export bundle
+void AddAuditCommands(CLI::App& app, std::vector<Command>* commands);  // keygen, checkpoint, prove
 
 int RunIngest(const std::string& data_dir, const std::string& file, uint64_t batch_messages_max,
               bool quiet);

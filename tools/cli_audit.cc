@@ -130,48 +130,42 @@ int PrintProof(const audit::ProofDocument& doc, const std::string& format) {
   return std::cout.flush() ? kExitOk : kExitFailed;
 }
 
-int RunProveInclusion(const ProveArgs& args) {
-  auto ledger = OpenLedger(args.data_dir, /*read_only=*/true);
-  if (!ledger.ok()) return Failure(ledger.status());
-  const Ledger& l = *ledger.value();
+// One proof of `kind` from the stored tree, with the leaf and roots it is checked against.
+Result<audit::ProofDocument> MakeProof(const Ledger& l, const ProveArgs& args,
+                                       audit::ProofDocument::Kind kind) {
   auto size = ProofSize(l, args.size);
-  if (!size.ok()) return Failure(size.status());
+  if (!size.ok()) return size.status();
   audit::ProofDocument doc;
-  doc.kind = audit::ProofDocument::Kind::kInclusion;
-  doc.index = args.index;
+  doc.kind = kind;
   doc.tree_size = size.value();
-  auto proof = l.InclusionProof(args.index, doc.tree_size);
-  if (!proof.ok()) return Failure(proof.status());
-  auto leaf = l.LeafHashAt(args.index);
-  auto root = l.RootAt(doc.tree_size);
-  if (!leaf.ok()) return Failure(leaf.status());
-  if (!root.ok()) return Failure(root.status());
-  doc.leaf_hash = leaf.value();
-  doc.root = root.value();
+  const bool inclusion = kind == audit::ProofDocument::Kind::kInclusion;
+  auto proof = inclusion ? l.InclusionProof(args.index, doc.tree_size)
+                         : l.ConsistencyProof(args.from, doc.tree_size);
+  if (!proof.ok()) return proof.status();
   doc.proof = std::move(proof.value());
-  return PrintProof(doc, args.format);
+  auto root = l.RootAt(doc.tree_size);
+  if (!root.ok()) return root.status();
+  doc.root = root.value();
+  if (inclusion) {
+    doc.index = args.index;
+    auto leaf = l.LeafHashAt(args.index);
+    if (!leaf.ok()) return leaf.status();
+    doc.leaf_hash = leaf.value();
+  } else {
+    doc.old_size = args.from;
+    auto old_root = l.RootAt(args.from);
+    if (!old_root.ok()) return old_root.status();
+    doc.old_root = old_root.value();
+  }
+  return doc;
 }
 
-int RunProveConsistency(const ProveArgs& args) {
+int RunProve(const ProveArgs& args, audit::ProofDocument::Kind kind) {
   auto ledger = OpenLedger(args.data_dir, /*read_only=*/true);
   if (!ledger.ok()) return Failure(ledger.status());
-  const Ledger& l = *ledger.value();
-  auto size = ProofSize(l, args.size);
-  if (!size.ok()) return Failure(size.status());
-  audit::ProofDocument doc;
-  doc.kind = audit::ProofDocument::Kind::kConsistency;
-  doc.old_size = args.from;
-  doc.tree_size = size.value();
-  auto proof = l.ConsistencyProof(doc.old_size, doc.tree_size);
-  if (!proof.ok()) return Failure(proof.status());
-  auto old_root = l.RootAt(doc.old_size);
-  auto root = l.RootAt(doc.tree_size);
-  if (!old_root.ok()) return Failure(old_root.status());
-  if (!root.ok()) return Failure(root.status());
-  doc.old_root = old_root.value();
-  doc.root = root.value();
-  doc.proof = std::move(proof.value());
-  return PrintProof(doc, args.format);
+  auto doc = MakeProof(*ledger.value(), args, kind);
+  if (!doc.ok()) return Failure(doc.status());
+  return PrintProof(doc.value(), args.format);
 }
 
 void AddProveCommands(CLI::App& app, std::vector<Command>* commands) {
@@ -193,8 +187,10 @@ void AddProveCommands(CLI::App& app, std::vector<Command>* commands) {
   consistency->add_option("--to", args->size,
                           "the new tree size N (default: the latest checkpoint's, else the "
                           "ledger's)");
-  commands->push_back({inclusion, [args] { return RunProveInclusion(*args); }});
-  commands->push_back({consistency, [args] { return RunProveConsistency(*args); }});
+  commands->push_back(
+      {inclusion, [args] { return RunProve(*args, audit::ProofDocument::Kind::kInclusion); }});
+  commands->push_back(
+      {consistency, [args] { return RunProve(*args, audit::ProofDocument::Kind::kConsistency); }});
 }
 
 }  // namespace

@@ -52,8 +52,8 @@ struct EntriesWritten {
 
 // entries.bin for [0, tree_size): each entry with its leaf and chain hash, recomputed here
 // from the stored bytes; the root they make is compared with the checkpoint's by the caller.
-Result<EntriesWritten> WriteEntries(const Ledger& ledger, uint64_t tree_size,
-                                    const fs::path& path, bool quiet) {
+Result<EntriesWritten> WriteEntries(const Ledger& ledger, uint64_t tree_size, const fs::path& path,
+                                    bool quiet) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (!file) return Status::IOError("cannot create " + path.string());
   file << bundle::kEntriesMagic;
@@ -62,27 +62,27 @@ Result<EntriesWritten> WriteEntries(const Ledger& ledger, uint64_t tree_size,
   Sha256 sha;
   MerkleFrontier frontier;
   ProgressFn progress = Progress("export bundle", "entries", quiet);
-  Status s = ledger.ScanEntries(0, tree_size, [&](uint64_t index, std::string_view stored)
-                                                  -> Result<bool> {
-    if (stored.size() > bundle::kEntryBytesMax) {
-      return Status::Corruption("entry " + std::to_string(index) + " is too large to export");
-    }
-    const Hash256 leaf = LeafHash(sha, stored);
-    out.chain = ChainHash(sha, out.chain, leaf);
-    frontier.Append(sha, leaf, [](const SubtreeNode&) {});
-    char length[bundle::kLengthBytes];
-    for (size_t i = 0; i < bundle::kLengthBytes; ++i) {
-      length[i] = static_cast<char>(stored.size() >> (8 * (bundle::kLengthBytes - 1 - i)));
-    }
-    file.write(length, sizeof length);
-    file.write(stored.data(), static_cast<std::streamsize>(stored.size()));
-    file.write(reinterpret_cast<const char*>(leaf.data()), leaf.size());
-    file.write(reinterpret_cast<const char*>(out.chain.data()), out.chain.size());
-    out.bytes += sizeof length + stored.size() + bundle::kRecordTrailerBytes;
-    NoteClosedMonth(stored, &out.closed_months);
-    if (progress) progress(index + 1, tree_size);
-    return true;
-  });
+  Status s = ledger.ScanEntries(
+      0, tree_size, [&](uint64_t index, std::string_view stored) -> Result<bool> {
+        if (stored.size() > bundle::kEntryBytesMax) {
+          return Status::Corruption("entry " + std::to_string(index) + " is too large to export");
+        }
+        const Hash256 leaf = LeafHash(sha, stored);
+        out.chain = ChainHash(sha, out.chain, leaf);
+        frontier.Append(sha, leaf, [](const SubtreeNode&) {});
+        char length[bundle::kLengthBytes];
+        for (size_t i = 0; i < bundle::kLengthBytes; ++i) {
+          length[i] = static_cast<char>(stored.size() >> (8 * (bundle::kLengthBytes - 1 - i)));
+        }
+        file.write(length, sizeof length);
+        file.write(stored.data(), static_cast<std::streamsize>(stored.size()));
+        file.write(reinterpret_cast<const char*>(leaf.data()), leaf.size());
+        file.write(reinterpret_cast<const char*>(out.chain.data()), out.chain.size());
+        out.bytes += sizeof length + stored.size() + bundle::kRecordTrailerBytes;
+        NoteClosedMonth(stored, &out.closed_months);
+        if (progress) progress(index + 1, tree_size);
+        return true;
+      });
   if (!s.ok()) return s;
   if (!file.flush()) return Status::IOError("cannot write " + path.string());
   out.root = frontier.Root(sha);
@@ -122,6 +122,7 @@ Result<std::vector<Statement>> WriteStatements(const Ledger& ledger, const Bundl
                                                uint64_t tree_size, const fs::path& dir) {
   std::set<std::string> months = candidates;
   if (!args.month.empty()) months = {args.month};
+  if (months.empty()) return std::vector<Statement>();  // no close: no projections needed
   auto projections = OpenProjections(ledger, args.data_dir, {}, args.quiet);
   if (!projections.ok()) return projections.status();
   std::vector<Statement> written;
@@ -129,8 +130,8 @@ Result<std::vector<Statement>> WriteStatements(const Ledger& ledger, const Bundl
     auto rows = projections.value()->Settlement(month);
     if (!rows.ok()) return rows.status();
     // Closed as of the bundle's size: a close beyond it is not in the bundle.
-    const bool closed = !rows->empty() && rows->front().closed &&
-                        rows->front().closed_at_tree_size < tree_size;
+    const bool closed =
+        !rows->empty() && rows->front().closed && rows->front().closed_at_tree_size < tree_size;
     if (!closed) {
       if (!args.month.empty()) {
         return Status::InvalidArgument("month " + month + " is not closed within the bundle's " +
@@ -146,16 +147,8 @@ Result<std::vector<Statement>> WriteStatements(const Ledger& ledger, const Bundl
   return written;
 }
 
-Result<CheckpointRecord> BundleCheckpoint(Ledger& ledger, const BundleArgs& args) {
-  if (!args.key_files.empty()) {
-    std::vector<std::string> keys;
-    for (const std::string& path : args.key_files) {
-      auto key = ReadKeyFile(path);
-      if (!key.ok()) return key.status();
-      keys.push_back(std::move(key.value()));
-    }
-    return ledger.SignCheckpoint(keys);
-  }
+Result<CheckpointRecord> BundleCheckpoint(Ledger& ledger, const std::vector<std::string>& keys) {
+  if (!keys.empty()) return ledger.SignCheckpoint(keys);
   auto latest = ledger.LatestCheckpoint();
   if (!latest.ok()) return latest.status();
   if (!latest->has_value()) {
@@ -189,9 +182,10 @@ Status WriteCheckpointsAndKeys(const Ledger& ledger, uint64_t tree_size, const f
   return Status::Ok();
 }
 
-Status ExportBundle(Ledger& ledger, const BundleArgs& args, const fs::path& dir,
-                    ordered_json* manifest) {
-  auto checkpoint = BundleCheckpoint(ledger, args);
+Status WriteBundle(Ledger& ledger, const BundleArgs& args,
+                   const std::vector<std::string>& signer_keys, const fs::path& dir,
+                   ordered_json* manifest) {
+  auto checkpoint = BundleCheckpoint(ledger, signer_keys);
   if (!checkpoint.ok()) return checkpoint.status();
   auto note = audit::ParseNote(checkpoint->note);
   if (!note.ok()) return note.status();
@@ -201,16 +195,18 @@ Status ExportBundle(Ledger& ledger, const BundleArgs& args, const fs::path& dir,
   auto entries = WriteEntries(ledger, size, dir / bundle::kEntriesFile, args.quiet);
   if (!entries.ok()) return entries.status();
   if (entries->root != body->root) {
-    return Status::Corruption("the ledger's entries do not make the root of its checkpoint of "
-                              "size " + std::to_string(size) + ": run `gpuledger verify`");
+    return Status::Corruption(
+        "the ledger's entries do not make the root of its checkpoint of "
+        "size " +
+        std::to_string(size) + ": run `gpuledger verify`");
   }
-  *manifest = {{"format", bundle::kFormat},
-               {"origin", body->origin},
-               {"tree_size", size},
-               {"root", ToHex(body->root)},
-               {"chain_head", ToHex(entries->chain)},
-               {"entries", {{"file", bundle::kEntriesFile}, {"count", size},
-                            {"bytes", entries->bytes}}}};
+  *manifest = {
+      {"format", bundle::kFormat},
+      {"origin", body->origin},
+      {"tree_size", size},
+      {"root", ToHex(body->root)},
+      {"chain_head", ToHex(entries->chain)},
+      {"entries", {{"file", bundle::kEntriesFile}, {"count", size}, {"bytes", entries->bytes}}}};
   if (Status s = WriteCheckpointsAndKeys(ledger, size, dir, manifest); !s.ok()) return s;
   auto statements = WriteStatements(ledger, args, entries->closed_months, size, dir);
   if (!statements.ok()) return statements.status();
@@ -226,42 +222,59 @@ Status ExportBundle(Ledger& ledger, const BundleArgs& args, const fs::path& dir,
 }
 
 int RunExportBundle(const BundleArgs& args) {
-  std::error_code ec;
-  if (fs::exists(args.out, ec) && !fs::is_empty(args.out, ec)) {
-    return Failure(Status::InvalidArgument(args.out + " exists and is not empty"));
-  }
   auto ledger = OpenLedger(args.data_dir, /*read_only=*/args.key_files.empty());
   if (!ledger.ok()) return Failure(ledger.status());
+  std::vector<std::string> keys;
+  for (const std::string& path : args.key_files) {
+    auto key = ReadKeyFile(path);
+    if (!key.ok()) return Failure(key.status());
+    keys.push_back(std::move(key.value()));
+  }
+  auto summary =
+      ExportBundle(*ledger.value(), args.data_dir, args.out, args.month, keys, args.quiet);
+  if (!summary.ok()) return Failure(summary.status());
+  std::cout << summary->dump() << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+Result<nlohmann::ordered_json> ExportBundle(Ledger& ledger, const std::string& data_dir,
+                                            const std::string& out, const std::string& month,
+                                            const std::vector<std::string>& signer_keys,
+                                            bool quiet) {
+  std::error_code ec;
+  if (fs::exists(out, ec) && !fs::is_empty(out, ec)) {
+    return Status::InvalidArgument(out + " exists and is not empty");
+  }
   // Written beside the target and renamed at the end: a failed export leaves no bundle.
-  const fs::path partial = args.out + ".partial";
+  const fs::path partial = out + ".partial";
   fs::remove_all(partial, ec);
   for (std::string_view sub : {bundle::kCheckpointsDir, bundle::kKeysDir, bundle::kStatementsDir}) {
     fs::create_directories(partial / sub, ec);
-    if (ec) return Failure(Status::IOError("cannot create " + partial.string() + ": " + ec.message()));
+    if (ec) return Status::IOError("cannot create " + partial.string() + ": " + ec.message());
   }
+  BundleArgs args{data_dir, out, month, {}, quiet};
   ordered_json manifest;
-  Status s = ExportBundle(*ledger.value(), args, partial, &manifest);
+  Status s = WriteBundle(ledger, args, signer_keys, partial, &manifest);
   if (s.ok()) {
-    fs::remove(args.out, ec);  // an empty directory, if any
-    fs::rename(partial, args.out, ec);
+    fs::remove(out, ec);  // an empty directory, if any
+    fs::rename(partial, out, ec);
     if (ec) s = Status::IOError("cannot rename " + partial.string() + ": " + ec.message());
   }
   if (!s.ok()) {
     fs::remove_all(partial, ec);
-    return Failure(s);
+    return s;
   }
-  ordered_json summary = {{"out", args.out},
+  ordered_json summary = {{"out", out},
                           {"tree_size", manifest["tree_size"]},
                           {"root", manifest["root"]},
                           {"entries_bytes", manifest["entries"]["bytes"]},
                           {"checkpoints", manifest["checkpoints"].size()},
                           {"statements", ordered_json::array()}};
   for (const auto& st : manifest["statements"]) summary["statements"].push_back(st["month"]);
-  std::cout << summary.dump() << "\n";
-  return kExitOk;
+  return summary;
 }
-
-}  // namespace
 
 void AddBundleCommand(CLI::App& exp, std::vector<Command>* commands) {
   auto args = std::make_shared<BundleArgs>();

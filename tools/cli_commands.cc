@@ -140,6 +140,7 @@ int RunVerify(const std::string& data_dir, bool quiet) {
                       {"rejects", report.rejects_checked},
                       {"duplicates", report.duplicates_checked},
                       {"state_records", report.state_records_checked},
+                      {"checkpoints", report.checkpoints_checked},
                       {"root", HexOf(report.root)}};
   if (!report.ok) {
     out["bad_index"] = report.bad_index ? ordered_json(*report.bad_index) : ordered_json(nullptr);

@@ -17,6 +17,7 @@
 #include "gpuledger/kafka_produce.h"
 #include "gpuledger/projections.h"
 #include "gpuledger/simulate.h"
+#include "ledger/audit/note.h"
 #include "tools/cli.h"
 
 namespace gpuledger::cli {
@@ -31,7 +32,10 @@ using nlohmann::ordered_json;
 
 constexpr std::string_view kMinistryTopic = "gpu-events.ministry";
 constexpr int kPartitionsPerTopic = 3;
-constexpr int16_t kFetchApiKey = 1;  // Kafka protocol ApiKey of Fetch (not in the public headers)
+constexpr int16_t kFetchApiKey = 1;
+constexpr uint64_t kCheckpointEveryEntries = 5000;
+constexpr std::string_view kDemoOrigin =
+    "gpuledger.demo/ledger";  // Kafka protocol ApiKey of Fetch (not in the public headers)
 
 std::string SourceOfTopic(const std::string& topic) {
   std::string id = topic.substr(topic.find('.') + 1);
@@ -44,6 +48,7 @@ struct Demo {
   kafka::MockKafka mock;
   KafkaIngestConfig config;
   std::unique_ptr<Ledger> ledger;
+  std::string signer_key;  // serve signs a checkpoint every kCheckpointEveryEntries with it
   ordered_json phases = ordered_json::array();
   IntakeCounts totals;
 
@@ -68,6 +73,8 @@ struct Demo {
   Status Ingest(const std::string& phase) {
     ServeOptions options;
     options.drain = true;
+    options.checkpoints.signer_keys = {signer_key};
+    options.checkpoints.every_entries = kCheckpointEveryEntries;
     if (!quiet) options.log = [](std::string_view l) { std::cerr << "demo: serve: " << l << "\n"; };
     auto stats = Serve(*ledger, config, options);
     if (!stats.ok()) return stats.status();
@@ -215,6 +222,35 @@ Result<ordered_json> ProjectionSummary(const Ledger& ledger, const std::string& 
       {"report", "gpuledger report settlement --data " + data_dir + " --month " + month}};
 }
 
+// The log's signing key, written as `gpuledger keygen` would (keys/log.key, keys/log.vkey).
+Result<std::string> MakeDemoKey(const fs::path& dir, std::string* vkey_path) {
+  auto key = audit::GenerateSignerKey(kDemoOrigin);
+  if (!key.ok()) return key.status();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const std::string text = audit::EncodeSignerKey(key.value());
+  *vkey_path = (dir / "log.vkey").string();
+  std::ofstream(dir / "log.key", std::ios::binary | std::ios::trunc) << text << "\n";
+  std::ofstream(*vkey_path, std::ios::binary | std::ios::trunc)
+      << audit::EncodeVerifierKey(key->verifier) << "\n";
+  fs::permissions(dir / "log.key", fs::perms::owner_read | fs::perms::owner_write, ec);
+  return text;
+}
+
+// The auditor's part: the checkpoints serve signed, and a bundle to verify offline.
+Result<ordered_json> AuditSummary(Demo& d, const fs::path& root, const std::string& vkey_path) {
+  auto checkpoints = d.ledger->Checkpoints();
+  if (!checkpoints.ok()) return checkpoints.status();
+  const std::string bundle = (root / "bundle").string();
+  auto exported = ExportBundle(*d.ledger, d.data_dir, bundle, "", {d.signer_key}, true);
+  if (!exported.ok()) return exported.status();
+  d.Say("exported an audit bundle to " + bundle);
+  return ordered_json{{"checkpoints_signed", checkpoints->size()},
+                      {"bundle", exported.value()},
+                      {"public_key", vkey_path},
+                      {"verify", "gpuledger-verify bundle " + bundle + " --key " + vkey_path}};
+}
+
 }  // namespace
 
 int RunDemo(const std::string& data_dir_in, uint64_t seed, uint32_t scale, bool quiet) {
@@ -231,6 +267,10 @@ int RunDemo(const std::string& data_dir_in, uint64_t seed, uint32_t scale, bool 
   fs::create_directories(root / "input", ec);
   if (ec) return Failure(Status::IOError("cannot create " + root.string()));
   d.data_dir = (root / "ledger").string();
+  std::string vkey_path;
+  auto key = MakeDemoKey(root / "keys", &vkey_path);
+  if (!key.ok()) return Failure(key.status());
+  d.signer_key = std::move(key.value());
   SimulateOptions sim;
   sim.seed = seed;
   sim.scale = scale;
@@ -254,6 +294,8 @@ int RunDemo(const std::string& data_dir_in, uint64_t seed, uint32_t scale, bool 
   LedgerStats stats = d.ledger->stats();
   auto settlement = ProjectionSummary(*d.ledger, d.data_dir, sim.month);
   if (!settlement.ok()) return Failure(settlement.status());
+  auto audit = AuditSummary(d, root, vkey_path);
+  if (!audit.ok()) return Failure(audit.status());
   bool as_expected = d.totals.accepted == expected->expected_accepted + kDemoEvents &&
                      d.totals.duplicate == expected->expected_duplicate &&
                      d.totals.rejected == expected->expected_rejected;
@@ -278,6 +320,7 @@ int RunDemo(const std::string& data_dir_in, uint64_t seed, uint32_t scale, bool 
                         {"root", HexOf(stats.root)}}},
                       {"verify", verified.ok() && verify.ok ? "ok" : "FAILED: " + verify.problem},
                       {"settlement", settlement.value()},
+                      {"audit", audit.value()},
                       {"phases", d.phases},
                       {"elapsed_ms", ms}};
   std::cout << out.dump(2) << "\n";

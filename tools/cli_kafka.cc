@@ -156,11 +156,13 @@ void AddKafkaCommands(CLI::App& app, std::vector<Command>* commands) {
                     "sign checkpoints with this private key file (repeatable: key rotation)");
   serve->add_option("--checkpoint-origin", serve_args->checkpoints.origin,
                     "checkpoint origin line (default: the first key's name)");
-  serve->add_option("--checkpoint-every-entries", serve_args->checkpoints.every_entries,
-                    "sign when this many entries were added since the last checkpoint")
+  serve
+      ->add_option("--checkpoint-every-entries", serve_args->checkpoints.every_entries,
+                   "sign when this many entries were added since the last checkpoint")
       ->check(CLI::PositiveNumber);
-  serve->add_option("--checkpoint-every-seconds", serve_args->checkpoints.every_seconds,
-                    "sign when this many seconds passed since the last checkpoint")
+  serve
+      ->add_option("--checkpoint-every-seconds", serve_args->checkpoints.every_seconds,
+                   "sign when this many seconds passed since the last checkpoint")
       ->check(CLI::PositiveNumber);
   commands->push_back({serve, [serve_args] { return RunServe(*serve_args); }});
 

@@ -77,8 +77,8 @@ struct ServeStats {
   uint64_t assignments = 0;  // partition assignments (start and rebalances)
   uint64_t revocations = 0;
   uint64_t ledger_size = 0;
-  uint64_t checkpoints_signed = 0;  // by this run (ServeCheckpoints)
-  uint64_t checkpoint_size = 0;     // tree size of the latest checkpoint it signed
+  uint64_t checkpoints_signed = 0;            // by this run (ServeCheckpoints)
+  uint64_t checkpoint_size = 0;               // tree size of the latest checkpoint it signed
   std::vector<PartitionProgress> partitions;  // every partition seen, sorted
   int64_t total_lag() const;
 };

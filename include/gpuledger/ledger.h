@@ -207,8 +207,9 @@ class Ledger {
   [[nodiscard]] Result<CheckpointRecord> SignCheckpoint(const std::vector<std::string>& signer_keys,
                                                         std::string_view origin = {});
   // Stored checkpoints with tree_size in [first_size, end_size), by size, at most `limit`.
-  [[nodiscard]] Result<std::vector<CheckpointRecord>> Checkpoints(
-      uint64_t first_size = 0, uint64_t end_size = UINT64_MAX, size_t limit = 1000000) const;
+  [[nodiscard]] Result<std::vector<CheckpointRecord>> Checkpoints(uint64_t first_size = 0,
+                                                                  uint64_t end_size = UINT64_MAX,
+                                                                  size_t limit = 1000000) const;
   [[nodiscard]] Result<std::optional<CheckpointRecord>> LatestCheckpoint() const;
   // The public keys (vkey text) of every key that signed a stored checkpoint.
   [[nodiscard]] Result<std::vector<std::string>> CheckpointKeys() const;

@@ -107,8 +107,9 @@ Status HashPass(Context& ctx, const EventVisitor& fn) {
       if (Status s = fn(index, *event); !s.ok()) {
         replaying = false;
         ctx.entries_ok = false;
-        AddFailure(ctx, {"replay", index, {}, std::string(bundle::kEntriesFile), "", "",
-                         s.message(), {}, {}});
+        AddFailure(
+            ctx,
+            {"replay", index, {}, std::string(bundle::kEntriesFile), "", "", s.message(), {}, {}});
       }
     }
     if (ctx.options.progress && (index + 1) % kProgressEveryEntries == 0) {

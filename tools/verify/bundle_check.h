@@ -79,8 +79,8 @@ struct BundleReport {
   std::vector<ProofResult> proofs;
   std::vector<CheckFailure> failures;
   std::vector<std::string> warnings;
-  std::optional<uint64_t> first_bad_index;             // the first entry at fault
-  std::optional<uint64_t> first_bad_checkpoint_size;   // the smallest bad checkpoint
+  std::optional<uint64_t> first_bad_index;            // the first entry at fault
+  std::optional<uint64_t> first_bad_checkpoint_size;  // the smallest bad checkpoint
   std::set<std::string> affected_contracts, affected_months;
 };
 
