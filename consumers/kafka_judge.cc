@@ -135,6 +135,7 @@ void Judge::Run(WorkQueue* queue) {
       // Idle: the batch in flight is durable by now (or soon); publish it, so that progress,
       // lag and Kafka's committed offsets do not wait for the next record.
       if (!in_flight_.empty()) s = MadeDurable(ledger_.WaitCommitted());
+      if (s.ok()) s = MaybeCheckpoint(/*final=*/false);  // T seconds may pass while idle
       if (!s.ok()) {
         queue->Cancel(s);
         return;

@@ -57,6 +57,11 @@ TEST_F(AuditBundle, AnOutsiderVerifiesTheBundleAndItsClosedMonth) {
   EXPECT_TRUE(report["statements"][0]["ok"]);
   EXPECT_GT(report["statements"][0]["rows"], 0u);
   EXPECT_TRUE(report["first_bad_index"].is_null());
+  // The short form: the bundle directory first, the vkey itself instead of its file.
+  std::string vkey = ReadFile(fixture_->vkey);
+  vkey.pop_back();
+  auto short_form = RunVerifier({fixture_->bundle, "--key", vkey, "--quiet"});
+  EXPECT_EQ(short_form.exit_code, 0) << short_form.out << short_form.err;
   // The statement is the settlement report's frozen side.
   const std::string month = report["statements"][0]["month"];
   auto r = RunCli(

@@ -3,6 +3,7 @@
 #include "tools/verify/bundle_check.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "ledger/audit/bundle_format.h"
 #include "ledger/audit/merkle.h"
@@ -47,7 +48,7 @@ Status HashPass(Context& ctx, const EventVisitor& fn) {
   if (!reader.ok()) {
     ctx.entries_ok = false;
     AddFailure(ctx, {"entries_file",
-                     0,
+                     {},
                      {},
                      std::string(bundle::kEntriesFile),
                      "",
@@ -231,6 +232,12 @@ BundleReport VerifyBundle(const BundleOptions& options) {
   Context ctx{options, report};
   if (options.trusted.empty()) {
     AddFailure(ctx, {"usage", {}, {}, "", "", "", "no trusted key given", {}, {}});
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options.dir, ec)) {
+    AddFailure(ctx, {"bundle", {}, {}, options.dir, "", "", "no such directory", {}, {}});
+    Summarise(report);
+    return report;
   }
   ReadManifest(ctx);
   ReadCheckpoints(ctx);

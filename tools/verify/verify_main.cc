@@ -2,7 +2,9 @@
 // FlatBuffers and the standard library (CLI11 and nlohmann-json are header-only).
 // Exit status: 0 verified, 1 verification failed or bad input, 2 usage error.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -30,7 +32,13 @@ Result<std::vector<audit::VerifierKey>> ReadTrustedKeys(const std::vector<std::s
   std::vector<audit::VerifierKey> keys;
   for (const std::string& path : files) {
     auto text = ReadSmallFile(path, kKeyFileBytesMax);
-    if (!text.ok()) return text.status();
+    if (!text.ok()) {
+      // Not a file: the vkey itself may have been given ("name+id+base64").
+      auto key = audit::ParseVerifierKey(path);
+      if (!key.ok()) return text.status();
+      keys.push_back(std::move(key.value()));
+      continue;
+    }
     std::string_view rest = text.value();
     while (!rest.empty()) {
       size_t end = rest.find('\n');
@@ -200,12 +208,13 @@ int RunWitnessCosign(const WitnessArgs& args) {
 }
 
 int Main(int argc, char** argv) {
-  CLI::App app("gpuledger-verify: check a gpuledger audit bundle offline");
+  CLI::App app("gpuledger-verify: check a gpuledger audit bundle offline", "gpuledger-verify");
   app.require_subcommand(1);
   BundleArgs bundle;
   CLI::App* b = app.add_subcommand("bundle", "verify a bundle; prints a JSON report");
-  b->add_option("dir", bundle.dir, "bundle directory")->required();
-  b->add_option("--key", bundle.key_files, "trusted public key file (.vkey; repeatable)")
+  b->add_option("dir,--bundle", bundle.dir, "bundle directory")->required();
+  b->add_option("--key,--trusted-key", bundle.key_files,
+                "trusted public key: a .vkey file or the vkey itself (repeatable)")
       ->required();
   b->add_option("--last-checkpoint", bundle.last_checkpoint,
                 "your last verified checkpoint: prove the ledger only grew since");
@@ -219,7 +228,9 @@ int Main(int argc, char** argv) {
       ->required();
   p->add_option("--old-checkpoint", proof.old_checkpoint_file,
                 "consistency: the signed checkpoint it starts from");
-  p->add_option("--key", proof.key_files, "trusted public key file (repeatable)")->required();
+  p->add_option("--key,--trusted-key", proof.key_files,
+                "trusted public key: file or vkey (repeatable)")
+      ->required();
 
   WitnessArgs witness;
   CLI::App* w = app.add_subcommand("witness", "cosign checkpoints that extend the last one");
@@ -235,8 +246,15 @@ int Main(int argc, char** argv) {
   wc->add_option("--proof", witness.proof_file,
                  "consistency proof from the last cosigned size (gpuledger prove consistency)");
   wc->add_option("--out", witness.out, "write the cosigned checkpoint here too");
+  // `gpuledger-verify DIR --key K` means `gpuledger-verify bundle DIR --key K`.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] != "bundle" && args[0] != "proof" && args[0] != "witness" &&
+      std::filesystem::is_directory(args[0])) {
+    args.insert(args.begin(), "bundle");
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
