@@ -6,6 +6,7 @@
 #include <random>
 #include <regex>
 
+#include "ledger/audit/merkle.h"
 #include "tests/audit_bundle_util.h"
 
 namespace gpuledger::testing {
@@ -138,6 +139,42 @@ TEST_F(AuditBundle, AChangeInAnEntryAfterTheFirstCheckpointIsNamedByIndex) {
   json report = Verify(bundle, &code);
   EXPECT_EQ(code, 1);
   EXPECT_EQ(report["first_bad_index"], index);
+}
+
+TEST_F(AuditBundle, RewrittenHashesAreCaughtByTheSignedRootsBetweenTwoCheckpoints) {
+  // The tamperer changes a byte of the raw message of an entry after the first checkpoint
+  // and rewrites its listed leaf and every chain hash after it: only the signed roots tell.
+  const std::string bundle = Copy();
+  BundleRecords r = ReadRecords(bundle);
+  const size_t index = fixture_->first_size + 5;
+  std::string& target = r.records[index];
+  const size_t at = target.find("\"specversion\"");
+  ASSERT_NE(at, std::string::npos);
+  target[at + 1] = 'S';  // the message stays a valid FlatBuffer
+  Sha256 sha;
+  Hash256 chain{};
+  for (std::string& rec : r.records) {
+    const std::string_view bytes(rec.data() + 4, rec.size() - 4 - 64);
+    const Hash256 leaf = LeafHash(sha, bytes);
+    chain = ChainHash(sha, chain, leaf);
+    rec.replace(rec.size() - 64, 32, reinterpret_cast<const char*>(leaf.data()), 32);
+    rec.replace(rec.size() - 32, 32, reinterpret_cast<const char*>(chain.data()), 32);
+  }
+  WriteRecords(bundle, r);
+  int code = -1;
+  json report = Verify(bundle, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(report["first_bad_index"].is_null()) << report["failures"].dump(2);
+  EXPECT_EQ(report["first_bad_checkpoint_size"], fixture_->size);
+  EXPECT_TRUE(report["checkpoints"][0]["ok"]) << "the first checkpoint still holds";
+  const std::string range = "[" + std::to_string(fixture_->first_size) + ", " +
+                            std::to_string(fixture_->size) + ")";
+  bool named = false;
+  for (const json& f : report["failures"]) {
+    named = named || (f["check"] == "checkpoint_root" &&
+                      f["detail"].get<std::string>().find(range) != std::string::npos);
+  }
+  EXPECT_TRUE(named) << report["failures"].dump(2);
 }
 
 TEST_F(AuditBundle, AChangedCheckpointRootIsNamedBySize) {

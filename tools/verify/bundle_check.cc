@@ -66,7 +66,6 @@ Status HashPass(Context& ctx, const EventVisitor& fn) {
   const uint64_t total = ctx.report.tree_size;
   EntryRecord rec;
   uint64_t index = 0;
-  bool replaying = true;
   for (;; ++index) {
     auto more = reader.value()->Next(&rec);
     if (!more.ok()) {
@@ -102,11 +101,11 @@ Status HashPass(Context& ctx, const EventVisitor& fn) {
     if (event == nullptr) {
       EntryFailure(ctx, "entry_decode", index, rec.leaf, leaf, rec.bytes,
                    "not a LedgerEntry of the published schema");
-    } else if (leaf == rec.leaf && replaying) {
-      // Only entries that hash right feed the replay; after one it cannot follow, it stops
-      // (the statements are then not recomputed) while the hashing goes on to the end.
+    } else if (ctx.entries_ok) {
+      // The replay is fed while every entry so far verified; after the first failure it
+      // stops (the statements are then not recomputed, and what a bad entry touches is
+      // judged by what came before it) while the hashing goes on to the end.
       if (Status s = fn(index, *event); !s.ok()) {
-        replaying = false;
         ctx.entries_ok = false;
         AddFailure(
             ctx,

@@ -76,6 +76,7 @@ void ReadProofs(Context& ctx) {
 
 void CheckCheckpoints(Context& ctx) {
   bool covered = false;
+  uint64_t last_good_size = 0;  // checkpoints come sorted by size (their file names)
   for (const ParsedCheckpoint& cp : ctx.checkpoints) {
     CheckpointResult result{cp.file, cp.body.origin, cp.body.tree_size, cp.body.root, {}, 0, true};
     auto verified = audit::VerifyNote(cp.note, ctx.options.trusted);
@@ -98,8 +99,16 @@ void CheckCheckpoints(Context& ctx) {
     if (std::string problem = RootProblem(ctx, cp.body.tree_size, cp.body.root); !problem.empty()) {
       result.ok = false;
       auto it = ctx.roots.find(cp.body.tree_size);
+      // A tamperer who also rewrote the listed hashes is found only here: the change lies
+      // after the last signed root that still holds.
+      if (cp.body.tree_size > last_good_size && cp.body.tree_size <= ctx.count) {
+        problem += "; the change lies in entries [" + std::to_string(last_good_size) + ", " +
+                   std::to_string(cp.body.tree_size) + ")";
+      }
       AddFailure(ctx, CheckpointFailure("checkpoint_root", cp, ToHex(cp.body.root),
                                         it == ctx.roots.end() ? "" : ToHex(it->second), problem));
+    } else if (result.ok) {
+      last_good_size = std::max(last_good_size, cp.body.tree_size);
     }
     covered = covered ||
               (result.ok && cp.body.tree_size == ctx.count && ctx.count == ctx.report.tree_size);
