@@ -56,10 +56,17 @@ Result<std::string> ReadSmallFile(const std::string& path, size_t bytes_max) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                        &std::fclose);
   if (!file) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
-  std::string text(bytes_max + 1, '\0');
-  size_t got = std::fread(text.data(), 1, text.size(), file.get());
-  if (got > bytes_max) return Status::InvalidArgument(path + " is larger than the limit");
-  text.resize(got);
+  // Grows as it reads (the limit is a bound, not a size to allocate up front).
+  std::string text;
+  char chunk[64 * 1024];
+  for (size_t got; (got = std::fread(chunk, 1, sizeof chunk, file.get())) > 0;) {
+    if (text.size() + got > bytes_max) {
+      return Status::InvalidArgument(path + " is larger than " + std::to_string(bytes_max) +
+                                     " bytes");
+    }
+    text.append(chunk, got);
+  }
+  if (std::ferror(file.get())) return Status::IOError("cannot read " + path);
   return text;
 }
 
