@@ -9,6 +9,8 @@
 //   verify  = Ledger::Verify over the ingested ledger, reopened read-only.
 //   sha256  = one reused OpenSSL EVP context hashing buffers of the stored entries' sizes.
 //
+// The events are tools/bench_events.h's (~600-byte usage reports), generated in memory.
+//
 // A benchmark, not a test: it prints figures and a one-line JSON summary; it fails (exit 1)
 // only when something does not work (an event not accepted, verify not ok, an I/O error).
 #include <openssl/evp.h>
@@ -19,7 +21,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -28,7 +29,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +36,7 @@
 #include "gpuledger/file_intake.h"
 #include "gpuledger/ledger.h"
 #include "ledger/ledger_format.h"
-#include "ledger/audit/rfc3339.h"
+#include "tools/bench_events.h"
 
 namespace {
 
@@ -76,111 +76,6 @@ class Progress {
   bool tty_;
   bool shown_ = false;
 };
-
-// --- 1. the events -------------------------------------------------------------------
-
-constexpr int64_t kPeriodStart = 1767225600;  // 2026-01-01T00:00:00Z
-constexpr int64_t kPeriodEnd = 1798761600;    // 2027-01-01T00:00:00Z
-constexpr int64_t kSlotSeconds = 600;         // usage reports cover at most one 10-min slot
-
-struct Allocation {
-  std::string id, csp;
-  int64_t gpus = 1;
-  int64_t next_slot = 0;  // the next 10-minute slot (since kPeriodStart) to report
-};
-
-std::string RandomHex(std::mt19937_64& rng, size_t digits) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s(digits, '0');
-  for (char& c : s) c = kDigits[rng() & 15];
-  return s;
-}
-
-// N events as JSON Lines: one contract.registered per CSP, then allocation.granted, then
-// usage.reported from csp/<id> with distinct ids, spread over allocations and time so that
-// every one is accepted. Usage events are ~600 bytes: the spec example plus the optional
-// and extension attributes and extra data fields a real exporter sends (ignored, but
-// parsed, canonicalised, hashed and stored).
-std::string GenerateEvents(uint64_t n, uint64_t seed, uint64_t* usage_events) {
-  static const char* const kCsps[] = {"kt-cloud", "naver-cloud", "nhn-cloud", "kakao-enterprise"};
-  static const char* const kModels[] = {"NVIDIA-H100-SXM5-80GB", "NVIDIA-A100-SXM4-80GB",
-                                        "NVIDIA-H200-SXM-141GB"};
-  static const char* const kRegions[] = {"kr-central-1", "kr-central-2", "kr-south-1"};
-  constexpr uint64_t kCspCount = std::size(kCsps);
-  std::mt19937_64 rng(seed);
-  auto uniform = [&rng](int64_t lo, int64_t hi) {
-    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
-  };
-
-  const uint64_t contracts = std::min<uint64_t>(kCspCount, n);
-  // About one allocation per 4000 usage reports (a month of 10-minute slots), 4..256.
-  uint64_t grants = std::clamp<uint64_t>(n / 4000, kCspCount, 256);
-  grants = std::min(grants, n - contracts);
-  std::string out;
-  out.reserve(n * 640);
-  const std::string period_start = gpuledger::FormatRfc3339Utc(kPeriodStart);
-  const std::string period_end = gpuledger::FormatRfc3339Utc(kPeriodEnd);
-  char buf[2048];
-  for (uint64_t c = 0; c < contracts; ++c) {
-    int len = std::snprintf(
-        buf, sizeof(buf),
-        R"({"specversion":"1.0","id":"c-%04)" PRIu64
-        R"(","source":"ministry","type":"io.gpuledger.contract.registered.v1","time":"2025-12-15T09:00:00Z","subject":"contract/C-%s","datacontenttype":"application/json","data":{"contract_id":"C-%s","csp_id":"%s","programme":"ai-research","gpu_model":"%s","committed_gpus":1024,"period_start":"%s","period_end":"%s","price_krw_per_gpu_hour":3200,"penalty_krw_per_gpu_hour":4800,"max_gpus_per_allocation":16}})"
-        "\n",
-        c, kCsps[c], kCsps[c], kCsps[c], kModels[c % std::size(kModels)], period_start.c_str(),
-        period_end.c_str());
-    out.append(buf, static_cast<size_t>(len));
-  }
-  std::vector<Allocation> allocations;
-  for (uint64_t a = 0; a < grants; ++a) {
-    Allocation alloc;
-    const char* csp = kCsps[a % kCspCount];
-    alloc.id = "A-" + std::to_string(10000 + a);
-    alloc.csp = csp;
-    alloc.gpus = uniform(1, 16);
-    alloc.next_slot = uniform(0, 30 * 144);  // start within the first month
-    int len = std::snprintf(
-        buf, sizeof(buf),
-        R"({"specversion":"1.0","id":"g-%06)" PRIu64
-        R"(","source":"ministry","type":"io.gpuledger.allocation.granted.v1","time":"2025-12-20T09:00:00Z","subject":"alloc/%s","datacontenttype":"application/json","data":{"allocation_id":"%s","contract_id":"C-%s","user_id":"U-%05)" PRIu64
-        R"(","gpus":%)" PRId64 R"(,"start":"%s","end":"%s"}})"
-        "\n",
-        a, alloc.id.c_str(), alloc.id.c_str(), csp, 20000 + a, alloc.gpus, period_start.c_str(),
-        period_end.c_str());
-    out.append(buf, static_cast<size_t>(len));
-    allocations.push_back(std::move(alloc));
-  }
-  const uint64_t usage = n - contracts - grants;
-  *usage_events = usage;
-  for (uint64_t u = 0; u < usage; ++u) {
-    Allocation& a =
-        allocations[static_cast<size_t>(uniform(0, static_cast<int64_t>(allocations.size()) - 1))];
-    const int64_t slot_start = kPeriodStart + a.next_slot * kSlotSeconds;
-    a.next_slot += uniform(1, 3);
-    const int64_t offset = uniform(0, 119);
-    const int64_t start = slot_start + offset;
-    const int64_t end =
-        start + uniform(60, kSlotSeconds - offset);  // stays inside the slot, so the hour
-    const int64_t reported = end + uniform(5, 300);
-    const std::string t_start = gpuledger::FormatRfc3339Utc(start);
-    const std::string t_end = gpuledger::FormatRfc3339Utc(end);
-    const std::string t_time = gpuledger::FormatRfc3339Utc(reported);
-    const std::string trace = RandomHex(rng, 32), span = RandomHex(rng, 16);
-    int len = std::snprintf(
-        buf, sizeof(buf),
-        R"({"specversion":"1.0","id":"u-%010)" PRIu64
-        R"(","source":"csp/%s","type":"io.gpuledger.usage.reported.v1","time":"%s","subject":"alloc/%s","datacontenttype":"application/json","dataschema":"https://gpuledger.example/schemas/usage.v1","traceparent":"00-%s-%s-01","data":{"allocation_id":"%s","interval_start":"%s","interval_end":"%s","gpu_seconds":%)" PRId64
-        R"(,"gpu_model":"%s","region":"%s","meter":{"sm_util_pct":%)" PRId64
-        R"(,"mem_util_pct":%)" PRId64 R"(,"power_w_avg":%)" PRId64
-        R"(},"collector":"dcgm-exporter/3.3.5"}})"
-        "\n",
-        u, a.csp.c_str(), t_time.c_str(), a.id.c_str(), trace.c_str(), span.c_str(), a.id.c_str(),
-        t_start.c_str(), t_end.c_str(), (end - start) * a.gpus, kModels[u % std::size(kModels)],
-        kRegions[u % std::size(kRegions)], uniform(0, 100), uniform(0, 100), uniform(80, 700));
-    out.append(buf, static_cast<size_t>(len));
-  }
-  return out;
-}
 
 // --- memory --------------------------------------------------------------------------
 
@@ -365,7 +260,7 @@ int main(int argc, char** argv) {
   // 1. Generate (not timed).
   auto t0 = Clock::now();
   uint64_t usage_events = 0;
-  const std::string events = GenerateEvents(n, seed, &usage_events);
+  const std::string events = gpuledger::bench::GenerateEvents(n, seed, &usage_events);
   std::printf("generated  %" PRIu64 " events (%" PRIu64
               " usage.reported), %.1f MB, %.1f bytes/event avg, in %.1f s\n",
               n, usage_events, static_cast<double>(events.size()) / 1e6,
