@@ -5,8 +5,8 @@
 #include <array>
 #include <unordered_set>
 
-#include "ledger/event_parse.h"
 #include "ledger/audit/rfc3339.h"
+#include "ledger/event_parse.h"
 
 namespace gpuledger {
 namespace {

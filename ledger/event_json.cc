@@ -5,8 +5,8 @@
 #include <cstring>
 #include <vector>
 
-#include "ledger/json_canon.h"
 #include "ledger/audit/rfc3339.h"
+#include "ledger/json_canon.h"
 #include "schemas/event_generated.h"
 
 namespace gpuledger {

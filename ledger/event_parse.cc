@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <array>
 
+#include "ledger/audit/rfc3339.h"
 #include "ledger/json_canon.h"
 #include "ledger/ledger_format.h"
-#include "ledger/audit/rfc3339.h"
 
 namespace gpuledger {
 namespace {

@@ -18,8 +18,8 @@
 #include <thread>
 
 #include "gpuledger/json_lines.h"
-#include "ledger/ledger_format.h"
 #include "ledger/audit/sha256.h"
+#include "ledger/ledger_format.h"
 
 namespace gpuledger {
 namespace {

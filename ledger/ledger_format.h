@@ -28,7 +28,7 @@ inline constexpr char kTagDuplicate =
     'U';                                 // U + u64 seq   -> DuplicateRecord flatbuffer || chain(32)
 inline constexpr char kTagState = 'S';   // S + kind + ...      -> intake state (below)
 inline constexpr char kTagCursor = 'P';  // P + name            -> resume position of a source
-inline constexpr char kTagCheckpoint = 'K';  // K + u64 tree size -> signed note (C2SP text)
+inline constexpr char kTagCheckpoint = 'K';     // K + u64 tree size -> signed note (C2SP text)
 inline constexpr char kTagCheckpointKey = 'V';  // V + vkey text  -> empty: a key that signed
 
 // Intake state kinds (second key byte after kTagState).

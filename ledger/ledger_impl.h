@@ -6,12 +6,12 @@
 #include <memory>
 
 #include "gpuledger/ledger.h"
+#include "ledger/audit/merkle.h"
+#include "ledger/audit/sha256.h"
 #include "ledger/batch_writer.h"
 #include "ledger/entry_codec.h"
 #include "ledger/event_parse.h"
-#include "ledger/audit/merkle.h"
 #include "ledger/prepared.h"
-#include "ledger/audit/sha256.h"
 #include "ledger/state_view.h"
 
 namespace gpuledger {

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "gpuledger/ledger.h"
+#include "ledger/audit/sha256.h"
 #include "ledger/entry_codec.h"
 #include "ledger/event_parse.h"
-#include "ledger/audit/sha256.h"
 
 namespace gpuledger {
 

@@ -49,11 +49,11 @@
 #include <thread>
 #include <vector>
 
+#include "ledger/checkpoint.h"
 #include "ledger/ledger_format.h"
 #include "ledger/ledger_impl.h"
 #include "ledger/verify_scan.h"
 #include "ledger/verify_sha256.h"
-#include "ledger/checkpoint.h"
 #include "ledger/verify_side.h"
 
 namespace gpuledger {

@@ -167,8 +167,8 @@ TEST_F(AuditBundle, RewrittenHashesAreCaughtByTheSignedRootsBetweenTwoCheckpoint
   EXPECT_TRUE(report["first_bad_index"].is_null()) << report["failures"].dump(2);
   EXPECT_EQ(report["first_bad_checkpoint_size"], fixture_->size);
   EXPECT_TRUE(report["checkpoints"][0]["ok"]) << "the first checkpoint still holds";
-  const std::string range = "[" + std::to_string(fixture_->first_size) + ", " +
-                            std::to_string(fixture_->size) + ")";
+  const std::string range =
+      "[" + std::to_string(fixture_->first_size) + ", " + std::to_string(fixture_->size) + ")";
   bool named = false;
   for (const json& f : report["failures"]) {
     named = named || (f["check"] == "checkpoint_root" &&

@@ -13,9 +13,9 @@
 #include <string>
 
 #include "gpuledger/ledger.h"
-#include "ledger/ledger_format.h"
 #include "ledger/audit/merkle.h"
 #include "ledger/audit/sha256.h"
+#include "ledger/ledger_format.h"
 #include "tests/event_gen.h"
 #include "tests/test_util.h"
 
