@@ -376,8 +376,21 @@ Result<ServeStats> Server::Run() {
 
 Result<ServeStats> Serve(Ledger& ledger, const KafkaIngestConfig& config,
                          const ServeOptions& options) {
+  bool signed_at_start = false;
+  if (!options.checkpoints.signer_keys.empty()) {
+    // A bad key or another origin shows now, not when the first checkpoint is due; and the
+    // ledger as it is when serving starts is signed.
+    auto before = ledger.LatestCheckpoint();
+    if (!before.ok()) return before.status();
+    auto signed_now =
+        ledger.SignCheckpoint(options.checkpoints.signer_keys, options.checkpoints.origin);
+    if (!signed_now.ok()) return Status(signed_now.status());
+    signed_at_start = !before->has_value() || before.value()->tree_size != signed_now->tree_size;
+  }
   kafka::Server server(ledger, config, options);
-  return server.Run();
+  auto stats = server.Run();
+  if (stats.ok() && signed_at_start) ++stats->checkpoints_signed;
+  return stats;
 }
 
 }  // namespace gpuledger

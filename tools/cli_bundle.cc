@@ -1,6 +1,8 @@
 // export bundle: what an auditor needs to check the ledger offline with gpuledger-verify —
 // the entries up to a signed checkpoint, the checkpoints, their public keys and the closed
 // months' frozen statements (layout: ledger/audit/bundle_format.h, docs/bundle.md).
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -37,6 +39,7 @@ Status WriteFile(const fs::path& path, std::string_view bytes) {
 void NoteClosedMonth(std::string_view stored, std::set<std::string>* months) {
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(stored.data()), stored.size());
   if (!fb::VerifyLedgerEntryBuffer(verifier)) return;
+  if (fb::GetLedgerEntry(stored.data())->event() == nullptr) return;
   const fb::Event* event = fb::GetLedgerEntry(stored.data())->event_nested_root();
   if (event == nullptr || event->data_type() != fb::Payload::PeriodClosed) return;
   if (const auto* closed = event->data_as_PeriodClosed(); closed && closed->month()) {
@@ -240,15 +243,19 @@ int RunExportBundle(const BundleArgs& args) {
 }  // namespace
 
 Result<nlohmann::ordered_json> ExportBundle(Ledger& ledger, const std::string& data_dir,
-                                            const std::string& out, const std::string& month,
+                                            const std::string& out_given, const std::string& month,
                                             const std::vector<std::string>& signer_keys,
                                             bool quiet) {
+  // "DIR/" is DIR: the partial directory must be DIR's sibling, not its child.
+  std::string out = out_given;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
   std::error_code ec;
   if (fs::exists(out, ec) && !fs::is_empty(out, ec)) {
     return Status::InvalidArgument(out + " exists and is not empty");
   }
   // Written beside the target and renamed at the end: a failed export leaves no bundle.
-  const fs::path partial = out + ".partial";
+  // The name is this process's own, so nothing else's directory is ever removed.
+  const fs::path partial = out + ".partial-" + std::to_string(::getpid());
   fs::remove_all(partial, ec);
   for (std::string_view sub : {bundle::kCheckpointsDir, bundle::kKeysDir, bundle::kStatementsDir}) {
     fs::create_directories(partial / sub, ec);

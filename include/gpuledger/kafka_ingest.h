@@ -83,9 +83,10 @@ struct ServeStats {
   int64_t total_lag() const;
 };
 
-// Automatic signed checkpoints (docs/audit.md): after a durable batch, when at least
-// `every_entries` entries or `every_seconds` seconds have passed since the last one, and
-// once more at a graceful stop.
+// Automatic signed checkpoints (docs/audit.md): one when serving starts (which also checks
+// the keys and the origin), then after a durable batch when at least `every_entries`
+// entries or `every_seconds` seconds have passed since the last one, and once more at a
+// graceful stop.
 struct ServeCheckpoints {
   std::vector<std::string> signer_keys;  // private key texts; empty: no checkpoints
   std::string origin;                    // empty: the first key's name

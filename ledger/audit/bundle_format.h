@@ -37,7 +37,9 @@ inline constexpr size_t kRecordTrailerBytes = 2 * kHashBytes;  // leaf || chain
 // An entry holds one message (at most 1 MiB) twice at most (raw and typed) plus a little.
 inline constexpr size_t kEntryBytesMax = 4u << 20;
 inline constexpr size_t kManifestBytesMax = 64u << 20;
-inline constexpr size_t kStatementBytesMax = 256u << 20;
+inline constexpr size_t kStatementBytesMax = 64u << 20;  // ~150k contracts
+inline constexpr size_t kCheckpointFilesMax = 1u << 20;  // a bundle with more is refused
+inline constexpr size_t kStatementFilesMax = 12 * 1000;  // a thousand years of months
 static_assert(kEntriesMagic.size() == 21);
 static_assert(kRecordTrailerBytes == 64);
 static_assert(kEntryBytesMax < (uint64_t{1} << 32), "lengths are u32");

@@ -17,7 +17,15 @@ namespace gpuledger::verify {
 const fb::Event* DecodeEvent(std::string_view bytes) {
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!fb::VerifyLedgerEntryBuffer(verifier)) return nullptr;
-  return fb::GetLedgerEntry(bytes.data())->event_nested_root();
+  // The verifier accepts absent fields; an entry the intake wrote always has its event and
+  // the event its payload, and the code after this relies on both.
+  const fb::LedgerEntry* entry = fb::GetLedgerEntry(bytes.data());
+  if (entry->event() == nullptr) return nullptr;
+  const fb::Event* event = entry->event_nested_root();
+  if (event == nullptr || event->data_type() == fb::Payload::NONE || event->data() == nullptr) {
+    return nullptr;
+  }
+  return event;
 }
 
 namespace {
@@ -126,12 +134,12 @@ Status HashPass(Context& ctx, const EventVisitor& fn) {
 }  // namespace
 
 // A source that re-reads the (already verified) entries for the replay's Settle.
-EventSource SettleSource(const Context& ctx) {
-  return [&ctx](const EventVisitor& fn) -> Status {
+EventSource SettleSource(const Context& ctx, uint64_t end) {
+  return [&ctx, end](const EventVisitor& fn) -> Status {
     auto reader = EntryReader::Open(EntriesPath(ctx));
     if (!reader.ok()) return reader.status();
     EntryRecord rec;
-    for (uint64_t index = 0;; ++index) {
+    for (uint64_t index = 0; index < end; ++index) {
       auto more = reader.value()->Next(&rec);
       if (!more.ok()) return more.status();
       if (!more.value()) return Status::Ok();
@@ -139,6 +147,7 @@ EventSource SettleSource(const Context& ctx) {
       if (event == nullptr) return Status::Corruption("entry " + std::to_string(index));
       if (Status s = fn(index, *event); !s.ok()) return s;
     }
+    return Status::Ok();
   };
 }
 
@@ -178,26 +187,77 @@ void ReadManifest(Context& ctx) {
     AddFailure(ctx, {"manifest", {}, {}, file, "", "", "no tree_size", {}, {}});
   }
   ctx.report.origin = m.value("origin", "");
-  if (m.contains("month") && m["month"].is_string()) ctx.month_filter = m["month"];
+  if (!ctx.options.origin.empty() && ctx.report.origin != ctx.options.origin) {
+    AddFailure(ctx, {"manifest",
+                     {},
+                     {},
+                     file,
+                     ctx.options.origin,
+                     ctx.report.origin,
+                     "the bundle is of another log",
+                     {},
+                     {}});
+  }
+}
+
+// The contracts and months an entry failure affects: what the entry touches, and every
+// statement whose ledger prefix includes it.
+std::string VoidTargetKey(const fb::Event& event) {
+  const auto* v = event.data_as_EventVoided();
+  if (v == nullptr || event.source() == nullptr || v->event_id() == nullptr) return {};
+  return event.source()->str() + '\n' + v->event_id()->str();
+}
+
+// What each kept bad entry touches. A void touches what its target touches: the target is
+// found by reading the entries before the first failure again (they verified).
+std::map<uint64_t, EntryTouches> BadEntryTouches(Context& ctx, const SettlementReplay& replay) {
+  std::map<uint64_t, EntryTouches> out;
+  std::map<std::string, std::vector<uint64_t>> void_targets;  // target key -> bad voids
+  for (const BadEntry& bad : ctx.bad_entries) {
+    const fb::Event* event = DecodeEvent(bad.bytes);
+    if (event == nullptr) continue;
+    out[bad.index] = replay.Touches(bad.index, *event);
+    if (std::string key = VoidTargetKey(*event); !key.empty()) {
+      void_targets[key].push_back(bad.index);
+    }
+  }
+  if (void_targets.empty()) return out;
+  (void)SettleSource(ctx, replay.size())([&](uint64_t index, const fb::Event& event) {
+    if (event.source() == nullptr || event.id() == nullptr) return Status::Ok();
+    auto it = void_targets.find(event.source()->str() + '\n' + event.id()->str());
+    if (it == void_targets.end()) return Status::Ok();
+    const EntryTouches target = replay.Touches(index, event);
+    for (uint64_t bad : it->second) {
+      out[bad].contract_ids.insert(target.contract_ids.begin(), target.contract_ids.end());
+      out[bad].months.insert(target.months.begin(), target.months.end());
+    }
+    return Status::Ok();
+  });
+  return out;
 }
 
 // The contracts and months an entry failure affects: what the entry touches, and every
 // statement whose ledger prefix includes it.
 void AddAffected(Context& ctx, const SettlementReplay* replay) {
+  const std::map<uint64_t, EntryTouches> touches =
+      replay ? BadEntryTouches(ctx, *replay) : std::map<uint64_t, EntryTouches>();
   for (CheckFailure& f : ctx.report.failures) {
     if (!f.index || f.check.rfind("entry_", 0) != 0) continue;
     for (const ParsedStatement& st : ctx.statements) {
       if (st.closed_at_tree_size > *f.index) f.months.insert(st.month);
     }
-    auto bad = std::find_if(ctx.bad_entries.begin(), ctx.bad_entries.end(),
-                            [&](const BadEntry& b) { return b.index == *f.index; });
-    if (replay == nullptr || bad == ctx.bad_entries.end()) continue;
-    if (const fb::Event* event = DecodeEvent(bad->bytes)) {
-      EntryTouches touches = replay->Touches(*event);
-      f.contracts.insert(touches.contract_ids.begin(), touches.contract_ids.end());
-      f.months.insert(touches.months.begin(), touches.months.end());
+    if (auto it = touches.find(*f.index); it != touches.end()) {
+      f.contracts.insert(it->second.contract_ids.begin(), it->second.contract_ids.end());
+      f.months.insert(it->second.months.begin(), it->second.months.end());
     }
   }
+}
+
+bool AnyFailure(const Context& ctx, std::string_view check) {
+  for (const CheckFailure& f : ctx.report.failures) {
+    if (f.check == check) return true;
+  }
+  return false;
 }
 
 void Summarise(BundleReport& report) {
@@ -283,7 +343,8 @@ BundleReport VerifyBundle(const BundleOptions& options) {
   if (last) CheckGrowth(ctx, *last);
   CheckProofs(ctx);
   const SettlementReplay* r = replay.ok() ? replay.value().get() : nullptr;
-  CheckStatements(ctx, ctx.entries_ok ? r : nullptr);
+  // Statements are recomputed only from entries the signed roots vouch for.
+  CheckStatements(ctx, ctx.entries_ok && !AnyFailure(ctx, "checkpoint_root") ? r : nullptr);
   AddAffected(ctx, r);
   Summarise(report);
   return report;

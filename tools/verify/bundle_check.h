@@ -63,6 +63,8 @@ struct BundleOptions {
   std::vector<audit::VerifierKey> trusted;  // from the command line only
   std::string last_checkpoint;              // the auditor's last checkpoint note ("" if none)
   std::vector<std::string> proof_files;     // proofs to check against the bundle's tree
+  std::string month;   // only this month's statement is due ("": every closed month's)
+  std::string origin;  // the log's origin every checkpoint must name ("": not checked)
   std::function<void(uint64_t done, uint64_t total)> progress;  // may be empty
 };
 

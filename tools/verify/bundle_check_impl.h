@@ -50,14 +50,13 @@ struct Context {
   std::vector<BadEntry> bad_entries;  // the first few
   bool entries_ok = true;             // every entry read, hashed and decoded
   uint64_t count = 0;                 // entries found
-  std::string month_filter;           // the manifest's "month", if any
 };
 
 void AddFailure(Context& ctx, CheckFailure failure);
 // The nested Event of a LedgerEntry, after FlatBuffers verification; nullptr if malformed.
 const fb::Event* DecodeEvent(std::string_view bytes);
-// Re-reads the entries (already checked by the entries pass) for SettlementReplay::Settle.
-EventSource SettleSource(const Context& ctx);
+// Re-reads the entries [0, end) (already checked by the entries pass) for the replay.
+EventSource SettleSource(const Context& ctx, uint64_t end = UINT64_MAX);
 std::string EntriesPath(const Context& ctx);
 
 // checkpoints/ and the auditor's proofs: read before the entries pass, checked after.

@@ -36,11 +36,30 @@ std::string RootProblem(const Context& ctx, uint64_t size, const Hash256& root) 
   return {};
 }
 
+// The auditor's origin when given (C2SP: a verifier checks the origin it expects), else the
+// manifest's.
+const std::string& ExpectedOrigin(const Context& ctx) {
+  return ctx.options.origin.empty() ? ctx.report.origin : ctx.options.origin;
+}
+
 }  // namespace
 
 void ReadCheckpoints(Context& ctx) {
   const std::string dir = ctx.options.dir + "/" + std::string(bundle::kCheckpointsDir);
-  for (const std::string& name : ListFiles(dir)) {
+  const std::vector<std::string> names = ListFiles(dir);
+  if (names.size() > bundle::kCheckpointFilesMax) {
+    AddFailure(ctx, {"checkpoint_format",
+                     {},
+                     {},
+                     std::string(bundle::kCheckpointsDir),
+                     "",
+                     "",
+                     "more than " + std::to_string(bundle::kCheckpointFilesMax) + " files",
+                     {},
+                     {}});
+    return;
+  }
+  for (const std::string& name : names) {
     const std::string file = std::string(bundle::kCheckpointsDir) + "/" + name;
     auto text = ReadSmallFile(dir + "/" + name, audit::kNoteBytesMax);
     auto note = text.ok() ? audit::ParseNote(text.value()) : Result<audit::Note>(text.status());
@@ -76,7 +95,10 @@ void ReadProofs(Context& ctx) {
 
 void CheckCheckpoints(Context& ctx) {
   bool covered = false;
-  uint64_t last_good_size = 0;  // checkpoints come sorted by size (their file names)
+  uint64_t last_good_size = 0;   // checkpoints come sorted by size (their file names)
+  uint64_t last_valid_size = 0;  // the largest checkpoint that passed every check
+  bool any_root_failed = false;
+  const std::string& origin = ExpectedOrigin(ctx);
   for (const ParsedCheckpoint& cp : ctx.checkpoints) {
     CheckpointResult result{cp.file, cp.body.origin, cp.body.tree_size, cp.body.root, {}, 0, true};
     auto verified = audit::VerifyNote(cp.note, ctx.options.trusted);
@@ -91,9 +113,9 @@ void CheckCheckpoints(Context& ctx) {
       result.verified_by = verified->verified_by;
       result.unknown_signatures = verified->unknown_signatures;
     }
-    if (cp.body.origin != ctx.report.origin) {
+    if (cp.body.origin != origin) {
       result.ok = false;
-      AddFailure(ctx, CheckpointFailure("checkpoint_origin", cp, ctx.report.origin, cp.body.origin,
+      AddFailure(ctx, CheckpointFailure("checkpoint_origin", cp, origin, cp.body.origin,
                                         "another log's checkpoint"));
     }
     if (std::string problem = RootProblem(ctx, cp.body.tree_size, cp.body.root); !problem.empty()) {
@@ -105,26 +127,34 @@ void CheckCheckpoints(Context& ctx) {
         problem += "; the change lies in entries [" + std::to_string(last_good_size) + ", " +
                    std::to_string(cp.body.tree_size) + ")";
       }
+      any_root_failed = true;
       AddFailure(ctx, CheckpointFailure("checkpoint_root", cp, ToHex(cp.body.root),
                                         it == ctx.roots.end() ? "" : ToHex(it->second), problem));
     } else if (result.ok) {
       last_good_size = std::max(last_good_size, cp.body.tree_size);
     }
+    if (result.ok) last_valid_size = std::max(last_valid_size, cp.body.tree_size);
     covered = covered ||
               (result.ok && cp.body.tree_size == ctx.count && ctx.count == ctx.report.tree_size);
     ctx.report.checkpoints.push_back(std::move(result));
   }
   if (!covered) {
-    AddFailure(ctx, {"checkpoint_missing",
-                     std::nullopt,
-                     ctx.report.tree_size,
-                     std::string(bundle::kCheckpointsDir),
-                     std::to_string(ctx.report.tree_size),
-                     std::to_string(ctx.count),
-                     "no valid checkpoint signed by a trusted key covers all the bundle's "
-                     "entries",
-                     {},
-                     {}});
+    // Entries beyond the last valid signed size are unsigned: the first of them is at fault
+    // (entries appended to a bundle). Otherwise the signed roots themselves failed.
+    CheckFailure f{"checkpoint_missing",
+                   std::nullopt,
+                   ctx.report.tree_size,
+                   std::string(bundle::kCheckpointsDir),
+                   "a valid checkpoint of size " + std::to_string(ctx.count),
+                   "valid checkpoints up to size " + std::to_string(last_valid_size),
+                   "no valid checkpoint signed by a trusted key covers all the bundle's entries",
+                   {},
+                   {}};
+    if (ctx.entries_ok && !any_root_failed && last_valid_size < ctx.count) {
+      f.index = last_valid_size;
+      f.detail += "; entries from " + std::to_string(last_valid_size) + " on are not signed";
+    }
+    AddFailure(ctx, std::move(f));
   }
 }
 
@@ -147,9 +177,9 @@ void CheckGrowth(Context& ctx, const ParsedCheckpoint& last) {
                                       verified.status().message(),
                                       "your last checkpoint is not signed by a trusted key"));
   }
-  if (last.body.origin != ctx.report.origin) {
+  if (last.body.origin != ExpectedOrigin(ctx)) {
     growth.ok = false;
-    AddFailure(ctx, CheckpointFailure("growth", last, ctx.report.origin, last.body.origin,
+    AddFailure(ctx, CheckpointFailure("growth", last, ExpectedOrigin(ctx), last.body.origin,
                                       "your last checkpoint is of another log"));
   }
   if (std::string problem = RootProblem(ctx, last.body.tree_size, last.body.root);

@@ -72,12 +72,23 @@ bool CompareRows(Context& ctx, const ParsedStatement& st, const std::vector<Stat
   std::map<std::string, const nlohmann::json*> stated;
   bool ok = true;
   for (const nlohmann::json& row : st.rows) {
-    if (row.is_object() && row.contains("contract_id") && row["contract_id"].is_string()) {
-      stated[row["contract_id"]] = &row;
-    } else {
+    if (!row.is_object() || !row.contains("contract_id") || !row["contract_id"].is_string()) {
       ok = false;
       AddFailure(ctx, StatementFailure(st, "statement_format", "", "", row.dump(),
                                        "a row without a contract_id"));
+      continue;
+    }
+    const std::string id = row["contract_id"];
+    // A second row for one contract would let a reader take the wrong one.
+    if (!stated.emplace(id, &row).second) {
+      ok = false;
+      AddFailure(ctx, StatementFailure(st, "statement_row_extra", id, "one row", "two rows",
+                                       "contract " + id + " has more than one row"));
+    }
+    if (row.value("month", "") != st.month) {
+      ok = false;
+      AddFailure(ctx, StatementFailure(st, "statement_figure", id, st.month, row.value("month", ""),
+                                       "month of " + id));
     }
   }
   for (const StatementRow& row : rows) {
@@ -129,13 +140,38 @@ bool EntriesMatchSignedRoots(const Context& ctx) {
 
 void ReadStatements(Context& ctx) {
   const std::string dir = ctx.options.dir + "/" + std::string(bundle::kStatementsDir);
-  for (const std::string& name : ListFiles(dir)) {
+  const std::vector<std::string> names = ListFiles(dir);
+  if (names.size() > bundle::kStatementFilesMax) {
+    AddFailure(ctx, {"statement_format",
+                     {},
+                     {},
+                     std::string(bundle::kStatementsDir),
+                     "",
+                     "",
+                     "more than " + std::to_string(bundle::kStatementFilesMax) + " files",
+                     {},
+                     {}});
+    return;
+  }
+  for (const std::string& name : names) {
     const std::string file = std::string(bundle::kStatementsDir) + "/" + name;
     auto text = ReadSmallFile(dir + "/" + name, bundle::kStatementBytesMax);
     auto st =
         text.ok() ? ParseStatement(file, text.value()) : Result<ParsedStatement>(text.status());
     if (!st.ok()) {
       AddFailure(ctx, {"statement_format", {}, {}, file, "", "", st.status().message(), {}, {}});
+      continue;
+    }
+    if (name != st->month + ".json") {
+      AddFailure(ctx, {"statement_format",
+                       {},
+                       {},
+                       file,
+                       st->month + ".json",
+                       name,
+                       "the file name is not the statement's month",
+                       {},
+                       {st->month}});
       continue;
     }
     ctx.sizes_wanted.insert(st->closed_at_tree_size);
@@ -181,13 +217,33 @@ void CheckStatements(Context& ctx, const SettlementReplay* replay) {
     wants.push_back({st.month, st.closed_at_tree_size});
   }
   if (replay == nullptr) return;
+  // A closed month without its statement fails: an operator must not be able to leave an
+  // inconvenient month out. The auditor's --month (not the bundle's) narrows what is due.
   for (const auto& [month, index] : closes) {
     bool stated = false;
     for (const ParsedStatement& st : ctx.statements) stated = stated || st.month == month;
-    if (!stated && (ctx.month_filter.empty() || ctx.month_filter == month)) {
-      ctx.report.warnings.push_back("month " + month + " is closed (entry " +
-                                    std::to_string(index) + ") but the bundle has no statement");
-    }
+    if (stated || (!ctx.options.month.empty() && ctx.options.month != month)) continue;
+    AddFailure(ctx, {"statement_missing",
+                     index,
+                     index,
+                     std::string(bundle::kStatementsDir),
+                     "a statement of " + month,
+                     "none",
+                     "month " + month + " is closed by entry " + std::to_string(index) +
+                         " but the bundle has no statement of it",
+                     {},
+                     {month}});
+  }
+  if (!ctx.options.month.empty() && !closes.count(ctx.options.month)) {
+    AddFailure(ctx, {"statement_missing",
+                     {},
+                     {},
+                     std::string(bundle::kStatementsDir),
+                     "a closed month " + ctx.options.month,
+                     "not closed",
+                     "the month you asked for is not closed within the bundle",
+                     {},
+                     {ctx.options.month}});
   }
   if (wants.empty()) return;
   auto settled = replay->Settle(SettleSource(ctx), wants);

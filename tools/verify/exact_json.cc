@@ -19,7 +19,8 @@ class ExactSax : public nlohmann::json_sax<json> {
   bool number_integer(number_integer_t v) override { return Put(json(v)); }
   bool number_unsigned(number_unsigned_t v) override { return Put(json(v)); }
   bool number_float(number_float_t, const string_t& text) override {
-    return Put(json{{"$number", text}});
+    // A binary value: JSON text cannot make one, so no input can pose as a big number.
+    return Put(json::binary(std::vector<uint8_t>(text.begin(), text.end())));
   }
   bool string(string_t& v) override { return Put(json(v)); }
   bool binary(binary_t&) override { return false; }
@@ -97,8 +98,9 @@ Result<nlohmann::json> ParseExactJson(std::string_view text) {
 
 std::optional<std::string> IntegerText(const nlohmann::json& v) {
   if (v.is_number_integer()) return v.dump();
-  if (v.is_object() && v.size() == 1 && v.contains("$number") && v["$number"].is_string()) {
-    const std::string& t = v["$number"].get_ref<const std::string&>();
+  if (v.is_binary()) {
+    const auto& bytes = v.get_binary();
+    const std::string t(bytes.begin(), bytes.end());
     size_t i = (!t.empty() && t[0] == '-') ? 1 : 0;
     if (i == t.size()) return std::nullopt;
     for (; i < t.size(); ++i) {

@@ -11,8 +11,9 @@
 
 namespace gpuledger::verify {
 
-// Parses `text` (strict JSON); a number that does not fit a 64-bit integer becomes the object
-// {"$number": "<its text>"}. Depth is bounded.
+// Parses `text` (strict JSON); a number that does not fit a 64-bit integer becomes a binary
+// value holding its text (JSON text cannot make a binary value, so nothing can pose as one).
+// Depth is bounded.
 [[nodiscard]] Result<nlohmann::json> ParseExactJson(std::string_view text);
 // The decimal text of an integer value (either form); nullopt if `v` is not an integer.
 std::optional<std::string> IntegerText(const nlohmann::json& v);

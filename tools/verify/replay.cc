@@ -60,9 +60,15 @@ int64_t MonthStart(int64_t month_number) {
   return DaysFromCivil(year, month, 1) * 86400 - kKstOffsetSeconds;
 }
 
+// A tamper report names at most this many months of one footprint: a forged entry may
+// claim a period of millions of years.
+constexpr int64_t kFootprintMonthsMax = 1200;
+
 void AddMonths(int64_t start, int64_t end, std::set<std::string>* months) {
   if (start >= end) return;
-  for (int64_t m = MonthNumberOf(start), last = MonthNumberOf(end - 1); m <= last; ++m) {
+  const int64_t first = MonthNumberOf(start);
+  const int64_t last = std::min(MonthNumberOf(end - 1), first + kFootprintMonthsMax - 1);
+  for (int64_t m = first; m <= last; ++m) {
     months->insert(MonthText(m));
   }
 }

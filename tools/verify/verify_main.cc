@@ -52,11 +52,28 @@ Result<std::vector<audit::VerifierKey>> ReadTrustedKeys(const std::vector<std::s
     }
   }
   if (keys.empty()) return Status::InvalidArgument("no trusted key in the --key files");
+  for (const audit::VerifierKey& key : keys) {
+    // A witness's cosignature must not stand in for the log's own signature.
+    if (key.type != audit::kKeyTypeEd25519) {
+      return Status::InvalidArgument("--key " + key.name +
+                                     " is not a log's Ed25519 signed-note key (a witness key?)");
+    }
+  }
   return keys;
 }
 
+// The origin to expect: --origin, else the name the trusted keys share (a log's key is
+// named after it); "" when they have several names (the manifest's origin is then taken).
+std::string ExpectedOrigin(const std::string& given, const std::vector<audit::VerifierKey>& keys) {
+  if (!given.empty()) return given;
+  for (const audit::VerifierKey& key : keys) {
+    if (key.name != keys.front().name) return {};
+  }
+  return keys.front().name;
+}
+
 struct BundleArgs {
-  std::string dir, last_checkpoint;
+  std::string dir, last_checkpoint, month, origin;
   std::vector<std::string> key_files, proof_files;
   bool quiet = false;
 };
@@ -68,6 +85,8 @@ int RunBundle(const BundleArgs& args) {
   options.dir = args.dir;
   options.trusted = std::move(keys.value());
   options.proof_files = args.proof_files;
+  options.month = args.month;
+  options.origin = ExpectedOrigin(args.origin, options.trusted);
   if (!args.last_checkpoint.empty()) {
     auto text = ReadSmallFile(args.last_checkpoint, audit::kNoteBytesMax);
     if (!text.ok()) return Fail(text.status().message());
@@ -89,13 +108,14 @@ int RunBundle(const BundleArgs& args) {
 }
 
 struct ProofArgs {
-  std::string proof_file, checkpoint_file, old_checkpoint_file;
+  std::string proof_file, checkpoint_file, old_checkpoint_file, origin;
   std::vector<std::string> key_files;
 };
 
-// A checkpoint note from `path`, signed by a trusted key.
+// A checkpoint note from `path`, signed by a trusted key, of `origin` (when not empty).
 Result<audit::Checkpoint> TrustedCheckpoint(const std::string& path,
-                                            const std::vector<audit::VerifierKey>& keys) {
+                                            const std::vector<audit::VerifierKey>& keys,
+                                            const std::string& origin) {
   auto text = ReadSmallFile(path, audit::kNoteBytesMax);
   if (!text.ok()) return text.status();
   auto note = audit::ParseNote(text.value());
@@ -103,7 +123,12 @@ Result<audit::Checkpoint> TrustedCheckpoint(const std::string& path,
   if (auto v = audit::VerifyNote(note.value(), keys); !v.ok()) {
     return Status::InvalidArgument(path + ": " + v.status().message());
   }
-  return audit::ParseCheckpoint(note->text);
+  auto cp = audit::ParseCheckpoint(note->text);
+  if (cp.ok() && !origin.empty() && cp->origin != origin) {
+    return Status::InvalidArgument(path + " is a checkpoint of \"" + cp->origin + "\", not \"" +
+                                   origin + "\"");
+  }
+  return cp;
 }
 
 Status CheckProof(const ProofArgs& args, const std::vector<audit::VerifierKey>& keys,
@@ -113,7 +138,12 @@ Status CheckProof(const ProofArgs& args, const std::vector<audit::VerifierKey>& 
   auto parsed = audit::ParseProof(text.value());
   if (!parsed.ok()) return parsed.status();
   *doc = parsed.value();
-  auto cp = TrustedCheckpoint(args.checkpoint_file, keys);
+  const std::string origin = ExpectedOrigin(args.origin, keys);
+  if (doc->kind == audit::ProofDocument::Kind::kConsistency && args.old_checkpoint_file.empty()) {
+    return Status::InvalidArgument(
+        "a consistency proof is checked against two checkpoints: give --old-checkpoint");
+  }
+  auto cp = TrustedCheckpoint(args.checkpoint_file, keys, origin);
   if (!cp.ok()) return cp.status();
   if (cp->tree_size != doc->tree_size || cp->root != doc->root) {
     return Status::Corruption("the proof is for size " + std::to_string(doc->tree_size) +
@@ -121,7 +151,7 @@ Status CheckProof(const ProofArgs& args, const std::vector<audit::VerifierKey>& 
                               std::to_string(cp->tree_size) + " and root " + ToHex(cp->root));
   }
   if (!args.old_checkpoint_file.empty()) {
-    auto old_cp = TrustedCheckpoint(args.old_checkpoint_file, keys);
+    auto old_cp = TrustedCheckpoint(args.old_checkpoint_file, keys, cp->origin);
     if (!old_cp.ok()) return old_cp.status();
     if (doc->kind != audit::ProofDocument::Kind::kConsistency ||
         old_cp->tree_size != doc->old_size || old_cp->root != doc->old_root) {
@@ -155,14 +185,14 @@ int RunProof(const ProofArgs& args) {
 }
 
 struct WitnessArgs {
-  std::string state_dir, name, checkpoint_file, proof_file, out;
+  std::string state_dir, name, origin, checkpoint_file, proof_file, out;
   std::vector<std::string> log_key_files;
 };
 
 int RunWitnessInit(const WitnessArgs& args) {
   auto keys = ReadTrustedKeys(args.log_key_files);
   if (!keys.ok()) return Fail(keys.status().message());
-  WitnessInit init{args.state_dir, args.name, {}};
+  WitnessInit init{args.state_dir, args.name, args.origin, {}};
   for (const audit::VerifierKey& key : keys.value()) {
     init.log_vkeys.push_back(audit::EncodeVerifierKey(key));
   }
@@ -220,6 +250,10 @@ int Main(int argc, char** argv) {
                 "your last verified checkpoint: prove the ledger only grew since");
   b->add_option("--proof", bundle.proof_files, "a proof file to check against the bundle");
   b->add_flag("--quiet", bundle.quiet, "no progress on stderr");
+  b->add_option("--origin", bundle.origin,
+                "the log's origin (default: the name of the trusted keys)");
+  b->add_option("--month", bundle.month,
+                "require only this closed month's statement (default: every closed month's)");
 
   ProofArgs proof;
   CLI::App* p = app.add_subcommand("proof", "verify a proof against a trusted checkpoint");
@@ -228,6 +262,8 @@ int Main(int argc, char** argv) {
       ->required();
   p->add_option("--old-checkpoint", proof.old_checkpoint_file,
                 "consistency: the signed checkpoint it starts from");
+  p->add_option("--origin", proof.origin,
+                "the log's origin (default: the name of the trusted keys)");
   p->add_option("--key,--trusted-key", proof.key_files,
                 "trusted public key: file or vkey (repeatable)")
       ->required();
@@ -241,6 +277,7 @@ int Main(int argc, char** argv) {
     sub->add_option("--state", witness.state_dir, "witness state directory")->required();
   }
   wi->add_option("--name", witness.name, "the witness's key name")->required();
+  wi->add_option("--origin", witness.origin, "the log's origin (default: the log key's name)");
   wi->add_option("--log-key", witness.log_key_files, "the log's public key file")->required();
   wc->add_option("--checkpoint", witness.checkpoint_file, "the new signed checkpoint")->required();
   wc->add_option("--proof", witness.proof_file,

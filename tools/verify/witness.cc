@@ -1,11 +1,13 @@
 #include "tools/verify/witness.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 #include "ledger/audit/note.h"
@@ -20,8 +22,10 @@ inline constexpr size_t kKeyFileBytesMax = 64 * 1024;
 
 std::string PathIn(const std::string& dir, const char* name) { return dir + "/" + name; }
 
-// Writes `text` to `path` through a synced temporary file and a rename: the state is the
-// old one or the new one after a crash, never half of either.
+// Writes `text` to `path` through a synced temporary file, a rename and a synced directory:
+// after a crash the state is the old one or the new one, never half of either, and a state
+// that was reported written stays written (a witness that forgot its last checkpoint could
+// be led to cosign a fork).
 Status ReplaceFile(const std::string& path, const std::string& text, mode_t mode) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -32,8 +36,37 @@ Status ReplaceFile(const std::string& path, const std::string& text, mode_t mode
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     return Status::IOError("cannot write " + path);
   }
-  return Status::Ok();
+  const std::string dir = fs::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Status::IOError("cannot open " + dir + " to sync it");
+  ok = ::fsync(dfd) == 0;
+  ::close(dfd);
+  return ok ? Status::Ok() : Status::IOError("cannot sync " + dir);
 }
+
+// An exclusive lock on the state for the whole read, check, sign and write: two cosigns at
+// once could otherwise each extend the same state with one side of a fork.
+class StateLock {
+ public:
+  static Result<StateLock> Take(const std::string& dir) {
+    int fd = ::open(PathIn(dir, "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::IOError("cannot open " + PathIn(dir, "lock"));
+    if (::flock(fd, LOCK_EX) != 0) {
+      ::close(fd);
+      return Status::IOError("cannot lock " + dir);
+    }
+    return StateLock(fd);
+  }
+  StateLock(StateLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  StateLock& operator=(StateLock&&) = delete;
+  ~StateLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+
+ private:
+  explicit StateLock(int fd) : fd_(fd) {}
+  int fd_;
+};
 
 Result<std::vector<audit::VerifierKey>> LogKeys(const std::string& dir) {
   auto text = ReadSmallFile(PathIn(dir, "log.vkey"), kKeyFileBytesMax);
@@ -46,6 +79,9 @@ Result<std::vector<audit::VerifierKey>> LogKeys(const std::string& dir) {
     if (end > start) {
       auto key = audit::ParseVerifierKey(std::string_view(text.value()).substr(start, end - start));
       if (!key.ok()) return Status::InvalidArgument("log.vkey: " + key.status().message());
+      if (key->type != audit::kKeyTypeEd25519) {
+        return Status::InvalidArgument("log.vkey: " + key->name + " is not a log's Ed25519 key");
+      }
       keys.push_back(std::move(key.value()));
     }
     start = end + 1;
@@ -117,16 +153,25 @@ Result<std::string> InitWitness(const WitnessInit& init) {
   auto key = audit::GenerateSignerKey(init.name, audit::kKeyTypeCosignature);
   if (!key.ok()) return key.status();
   const std::string vkey = audit::EncodeVerifierKey(key->verifier);
+  // The log this witness follows: checkpoints of any other origin are refused.
+  const std::string origin =
+      init.origin.empty() ? audit::ParseVerifierKey(init.log_vkeys.front())->name : init.origin;
   for (auto [name, text, mode] :
-       {std::tuple{"witness.key", audit::EncodeSignerKey(key.value()) + "\n", mode_t{0600}},
+       {std::tuple{"log.vkey", log_keys, mode_t{0644}},
+        std::tuple{"origin", origin + "\n", mode_t{0644}},
         std::tuple{"witness.vkey", vkey + "\n", mode_t{0644}},
-        std::tuple{"log.vkey", log_keys, mode_t{0644}}}) {
+        std::tuple{"witness.key", audit::EncodeSignerKey(key.value()) + "\n", mode_t{0600}}}) {
     if (Status s = ReplaceFile(PathIn(init.state_dir, name), text, mode); !s.ok()) return s;
   }
   return vkey;
 }
 
 Result<CosignResult> Cosign(const CosignRequest& request) {
+  auto lock = StateLock::Take(request.state_dir);
+  if (!lock.ok()) return lock.status();
+  auto origin = ReadSmallFile(PathIn(request.state_dir, "origin"), kKeyFileBytesMax);
+  if (!origin.ok()) return origin.status();
+  if (!origin->empty() && origin->back() == '\n') origin->pop_back();
   auto log_keys = LogKeys(request.state_dir);
   if (!log_keys.ok()) return log_keys.status();
   auto key_text = ReadSmallFile(PathIn(request.state_dir, "witness.key"), kKeyFileBytesMax);
@@ -144,6 +189,10 @@ Result<CosignResult> Cosign(const CosignRequest& request) {
   }
   auto new_cp = audit::ParseCheckpoint(note->text);
   if (!new_cp.ok()) return Status::InvalidArgument("checkpoint: " + new_cp.status().message());
+  if (new_cp->origin != origin.value()) {
+    return Status::InvalidArgument("the checkpoint is of \"" + new_cp->origin +
+                                   "\", this witness follows \"" + origin.value() + "\"");
+  }
 
   CosignResult result;
   result.new_size = new_cp->tree_size;

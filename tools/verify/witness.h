@@ -3,8 +3,10 @@
 // consistency proof that verifies, or the same tree). Refuses forks and rollbacks.
 //
 // State directory: witness.key (0600) and witness.vkey (the witness's key pair),
-// log.vkey (the log's trusted public keys, one per line), checkpoint (the last cosigned
-// note; absent before the first). Thread-safety: one witness process per state directory.
+// log.vkey (the log's trusted public keys, one per line), origin (the log's origin line),
+// checkpoint (the last cosigned note; absent before the first), lock. Thread-safety: cosign
+// holds an exclusive flock on `lock` from reading the state to writing it, so concurrent
+// runs on one state directory take turns.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@ namespace gpuledger::verify {
 
 struct WitnessInit {
   std::string state_dir, name;
+  std::string origin;                  // the log followed ("": the first log key's name)
   std::vector<std::string> log_vkeys;  // vkey texts
 };
 // Creates the state directory with a fresh witness key; refuses an existing one.

@@ -1,0 +1,157 @@
+// gpuledger-verify against hostile bundles: entries the intake could never write, forged
+// statement rows, a statement left out, entries appended unsigned, another log's origin,
+// a witness key posing as the log's. Each must fail with a report, never crash or pass.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "ledger/audit/merkle.h"
+#include "schemas/ledger_entry_generated.h"
+#include "tests/audit_bundle_util.h"
+
+namespace gpuledger::testing {
+namespace {
+
+using nlohmann::json;
+
+class AuditHostile : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    fixture_ = new AuditFixture();
+    BuildAuditFixture(fixture_, /*seed=*/21);
+  }
+  static void TearDownTestSuite() { delete fixture_; }
+  std::string Copy() {
+    const std::string to = scratch_.Sub("b" + std::to_string(copies_++));
+    CopyBundle(fixture_->bundle, to);
+    return to;
+  }
+  json Verify(const std::string& bundle, int* code, const std::vector<std::string>& extra = {}) {
+    return VerifyReportOf(bundle, fixture_->vkey, code, extra);
+  }
+  static bool Has(const json& report, const std::string& check) {
+    for (const json& f : report["failures"]) {
+      if (f["check"] == check) return true;
+    }
+    return false;
+  }
+  // Replaces entry `index` by `bytes`, listing hashes that match them.
+  static void Splice(const std::string& bundle, size_t index, const std::string& bytes) {
+    BundleRecords r = ReadRecords(bundle);
+    Sha256 sha;
+    Hash256 chain{};
+    for (size_t i = 0; i < r.records.size(); ++i) {
+      std::string entry = i == index ? bytes : r.records[i].substr(4, r.records[i].size() - 68);
+      const Hash256 leaf = LeafHash(sha, entry);
+      chain = ChainHash(sha, chain, leaf);
+      std::string rec;
+      for (int shift = 24; shift >= 0; shift -= 8) {
+        rec.push_back(static_cast<char>(entry.size() >> shift));
+      }
+      rec += entry;
+      rec.append(reinterpret_cast<const char*>(leaf.data()), leaf.size());
+      rec.append(reinterpret_cast<const char*>(chain.data()), chain.size());
+      r.records[i] = rec;
+    }
+    WriteRecords(bundle, r);
+  }
+
+  static AuditFixture* fixture_;
+  TempDir scratch_;
+  int copies_ = 0;
+};
+AuditFixture* AuditHostile::fixture_ = nullptr;
+
+TEST_F(AuditHostile, EntriesWithoutAnEventOrAPayloadAreNamedNotCrashedOn) {
+  flatbuffers::FlatBufferBuilder no_event;
+  no_event.Finish(fb::CreateLedgerEntry(no_event, 1, 1700000000));
+  const std::string bundle = Copy();
+  Splice(
+      bundle, 7,
+      std::string(reinterpret_cast<const char*>(no_event.GetBufferPointer()), no_event.GetSize()));
+  int code = -1;
+  json report = Verify(bundle, &code);
+  ASSERT_EQ(code, 1) << "a report, not a crash";
+  EXPECT_EQ(report["first_bad_index"], 7) << report["failures"].dump(2);
+  EXPECT_TRUE(Has(report, "entry_decode"));
+}
+
+TEST_F(AuditHostile, ASecondRowForOneContractFails) {
+  const std::string bundle = Copy();
+  const json manifest = json::parse(ReadFile(bundle + "/manifest.json"));
+  const std::string path = bundle + "/" + manifest["statements"][0]["file"].get<std::string>();
+  json statement = json::parse(ReadFile(path));
+  json forged = statement["rows"][0];
+  forged["net_krw"] = 999999999;
+  statement["rows"].insert(statement["rows"].begin(), forged);
+  WriteFile(path, statement.dump());
+  int code = -1;
+  json report = Verify(bundle, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Has(report, "statement_row_extra")) << report["failures"].dump(2);
+}
+
+TEST_F(AuditHostile, AClosedMonthWithoutItsStatementFails) {
+  const std::string bundle = Copy();
+  json manifest = json::parse(ReadFile(bundle + "/manifest.json"));
+  std::filesystem::remove(bundle + "/" + manifest["statements"][0]["file"].get<std::string>());
+  manifest["month"] = "1999-01";  // the bundle's own filter is not the auditor's
+  WriteFile(bundle + "/manifest.json", manifest.dump());
+  int code = -1;
+  json report = Verify(bundle, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Has(report, "statement_missing")) << report["failures"].dump(2);
+  EXPECT_EQ(report["first_bad_index"], manifest["statements"][0]["closed_at_tree_size"]);
+}
+
+TEST_F(AuditHostile, EntriesAppendedWithoutASignatureAreNamed) {
+  const std::string bundle = Copy();
+  BundleRecords r = ReadRecords(bundle);
+  const std::string last = r.records.back().substr(4, r.records.back().size() - 68);
+  Sha256 sha;
+  Hash256 chain;
+  std::memcpy(chain.data(), r.records.back().data() + r.records.back().size() - 32, 32);
+  const Hash256 leaf = LeafHash(sha, last);
+  chain = ChainHash(sha, chain, leaf);
+  std::string rec = r.records.back().substr(0, r.records.back().size() - 64);
+  rec.append(reinterpret_cast<const char*>(leaf.data()), 32);
+  rec.append(reinterpret_cast<const char*>(chain.data()), 32);
+  r.records.push_back(rec);
+  WriteRecords(bundle, r);
+  json manifest = json::parse(ReadFile(bundle + "/manifest.json"));
+  manifest["tree_size"] = fixture_->size + 1;
+  WriteFile(bundle + "/manifest.json", manifest.dump());
+  int code = -1;
+  json report = Verify(bundle, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(report["first_bad_index"], fixture_->size) << report["failures"].dump(2);
+}
+
+TEST_F(AuditHostile, AnotherOriginOrAWitnessKeyIsNotTheLog) {
+  int code = -1;
+  json report = Verify(fixture_->bundle, &code, {"--origin", "staging.example/ledger"});
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Has(report, "checkpoint_origin")) << report["failures"].dump(2);
+  auto r = RunCli(
+      {"keygen", "--name", "gpuledger.test/ledger", "--cosigner", "--out", scratch_.Sub("w")});
+  ASSERT_EQ(r.exit_code, 0);
+  r = RunVerifier({"bundle", fixture_->bundle, "--key", scratch_.Sub("w.vkey"), "--quiet"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  r = RunVerifier({"witness", "init", "--state", scratch_.Sub("state"), "--name", "w", "--log-key",
+                   scratch_.Sub("w.vkey")});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+}
+
+TEST_F(AuditHostile, AConsistencyProofNeedsBothCheckpoints) {
+  auto r = RunCli({"prove", "consistency", "--data", fixture_->data, "--from",
+                   std::to_string(fixture_->first_size)});
+  ASSERT_EQ(r.exit_code, 0);
+  WriteFile(scratch_.Sub("c.json"), r.out);
+  r = RunVerifier({"proof", scratch_.Sub("c.json"), "--checkpoint", fixture_->checkpoint, "--key",
+                   fixture_->vkey});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("old-checkpoint"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace gpuledger::testing
