@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "ledger/audit/bundle_format.h"
@@ -35,22 +36,43 @@ Status WriteFile(const fs::path& path, std::string_view bytes) {
   return Status::Ok();
 }
 
-// The period.closed months among the entries (candidates for statements).
-void NoteClosedMonth(std::string_view stored, std::set<std::string>* months) {
-  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(stored.data()), stored.size());
-  if (!fb::VerifyLedgerEntryBuffer(verifier)) return;
-  if (fb::GetLedgerEntry(stored.data())->event() == nullptr) return;
-  const fb::Event* event = fb::GetLedgerEntry(stored.data())->event_nested_root();
-  if (event == nullptr || event->data_type() != fb::Payload::PeriodClosed) return;
-  if (const auto* closed = event->data_as_PeriodClosed(); closed && closed->month()) {
-    months->insert(closed->month()->str());
+// What the bundle's entries say about closes: each period.closed, and every void's target.
+struct ClosesSeen {
+  struct Close {
+    uint64_t index = 0;
+    std::string key, month;  // key: source "\n" id
+  };
+  std::vector<Close> closes;
+  std::set<std::string> voided;  // source "\n" event_id of every void
+
+  void Note(uint64_t index, std::string_view stored) {
+    flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(stored.data()), stored.size());
+    if (!fb::VerifyLedgerEntryBuffer(verifier)) return;
+    if (fb::GetLedgerEntry(stored.data())->event() == nullptr) return;
+    const fb::Event* event = fb::GetLedgerEntry(stored.data())->event_nested_root();
+    if (event == nullptr || event->source() == nullptr || event->id() == nullptr) return;
+    const std::string source = event->source()->str();
+    if (const auto* closed = event->data_as_PeriodClosed(); closed && closed->month()) {
+      closes.push_back({index, source + "\n" + event->id()->str(), closed->month()->str()});
+    } else if (const auto* v = event->data_as_EventVoided(); v && v->event_id()) {
+      voided.insert(source + "\n" + v->event_id()->str());
+    }
   }
-}
+  // Month -> the index of its live close among these entries (a month is closed again
+  // only after its close is voided, so the last unvoided close is the live one).
+  std::map<std::string, uint64_t> LiveCloses() const {
+    std::map<std::string, uint64_t> live;
+    for (const Close& c : closes) {
+      if (!voided.count(c.key)) live[c.month] = c.index;
+    }
+    return live;
+  }
+};
 
 struct EntriesWritten {
   uint64_t bytes = 0;
   Hash256 root{}, chain{};
-  std::set<std::string> closed_months;
+  ClosesSeen closes;
 };
 
 // entries.bin for [0, tree_size): each entry with its leaf and chain hash, recomputed here
@@ -82,7 +104,7 @@ Result<EntriesWritten> WriteEntries(const Ledger& ledger, uint64_t tree_size, co
         file.write(reinterpret_cast<const char*>(leaf.data()), leaf.size());
         file.write(reinterpret_cast<const char*>(out.chain.data()), out.chain.size());
         out.bytes += sizeof length + stored.size() + bundle::kRecordTrailerBytes;
-        NoteClosedMonth(stored, &out.closed_months);
+        out.closes.Note(index, stored);
         if (progress) progress(index + 1, tree_size);
         return true;
       });
@@ -95,7 +117,8 @@ Result<EntriesWritten> WriteEntries(const Ledger& ledger, uint64_t tree_size, co
 // statements/<month>.json: the figures frozen at the month's live close, one row per
 // contract live at the close (a row whose frozen side is missing has committed 0: every
 // contract active in a month commits at least one GPU-hour).
-Result<std::string> StatementJson(const std::vector<SettlementRow>& rows) {
+std::string StatementJson(const std::string& month, uint64_t closed_at, const Hash256& root,
+                          const std::vector<SettlementRow>& rows) {
   std::vector<SettlementRow> frozen;
   for (const SettlementRow& row : rows) {
     if (row.frozen.committed_gpu_seconds == 0) continue;
@@ -104,11 +127,10 @@ Result<std::string> StatementJson(const std::vector<SettlementRow>& rows) {
     r.closed = false;
     frozen.push_back(std::move(r));
   }
-  const SettlementRow& first = rows.front();
   ordered_json head = {{"format", bundle::kStatementFormat},
-                       {"month", first.month},
-                       {"closed_at_tree_size", first.closed_at_tree_size},
-                       {"closed_at_root", ToHex(first.closed_at_root)}};
+                       {"month", month},
+                       {"closed_at_tree_size", closed_at},
+                       {"closed_at_root", ToHex(root)}};
   std::string text = head.dump();
   text.pop_back();  // '}': the rows follow as the settlement report prints them
   std::string table = SettlementTable(frozen, /*closed=*/false).Json();
@@ -120,32 +142,40 @@ struct Statement {
   uint64_t closed_at_tree_size = 0;
 };
 
+// One statement per month closed within the bundle. The projections hold the figures
+// frozen at the live close; when the ledger has moved on since the bundle's checkpoint and
+// that close was voided (or the month closed again) after it, they no longer have them.
 Result<std::vector<Statement>> WriteStatements(const Ledger& ledger, const BundleArgs& args,
-                                               const std::set<std::string>& candidates,
-                                               uint64_t tree_size, const fs::path& dir) {
-  std::set<std::string> months = candidates;
-  if (!args.month.empty()) months = {args.month};
-  if (months.empty()) return std::vector<Statement>();  // no close: no projections needed
+                                               const ClosesSeen& seen, const fs::path& dir) {
+  std::map<std::string, uint64_t> live = seen.LiveCloses();
+  if (!args.month.empty()) {
+    if (!live.count(args.month)) {
+      return Status::InvalidArgument("month " + args.month + " is not closed within the bundle");
+    }
+    live = {{args.month, live[args.month]}};
+  }
+  if (live.empty()) return std::vector<Statement>();  // no close: no projections needed
   auto projections = OpenProjections(ledger, args.data_dir, {}, args.quiet);
   if (!projections.ok()) return projections.status();
   std::vector<Statement> written;
-  for (const std::string& month : months) {
+  for (const auto& [month, close_index] : live) {
     auto rows = projections.value()->Settlement(month);
     if (!rows.ok()) return rows.status();
-    // Closed as of the bundle's size: a close beyond it is not in the bundle.
-    const bool closed =
-        !rows->empty() && rows->front().closed && rows->front().closed_at_tree_size < tree_size;
-    if (!closed) {
-      if (!args.month.empty()) {
-        return Status::InvalidArgument("month " + month + " is not closed within the bundle's " +
-                                       std::to_string(tree_size) + " entries");
-      }
-      continue;
+    auto closed = projections.value()->IsClosed(month);
+    if (!closed.ok()) return closed.status();
+    const bool same_close =
+        closed.value() && (rows->empty() || rows->front().closed_at_tree_size == close_index);
+    if (!same_close) {
+      return Status::InvalidArgument(
+          "the close of " + month + " at entry " + std::to_string(close_index) +
+          " was voided after the bundle's checkpoint: sign a checkpoint of the current size "
+          "(export bundle --key FILE) to export it");
     }
-    auto json = StatementJson(rows.value());
-    if (!json.ok()) return json.status();
-    if (Status s = WriteFile(dir / bundle::StatementFile(month), json.value()); !s.ok()) return s;
-    written.push_back({month, rows->front().closed_at_tree_size});
+    auto root = ledger.RootAt(close_index);
+    if (!root.ok()) return root.status();
+    const std::string json = StatementJson(month, close_index, root.value(), rows.value());
+    if (Status s = WriteFile(dir / bundle::StatementFile(month), json); !s.ok()) return s;
+    written.push_back({month, close_index});
   }
   return written;
 }
@@ -211,7 +241,7 @@ Status WriteBundle(Ledger& ledger, const BundleArgs& args,
       {"chain_head", ToHex(entries->chain)},
       {"entries", {{"file", bundle::kEntriesFile}, {"count", size}, {"bytes", entries->bytes}}}};
   if (Status s = WriteCheckpointsAndKeys(ledger, size, dir, manifest); !s.ok()) return s;
-  auto statements = WriteStatements(ledger, args, entries->closed_months, size, dir);
+  auto statements = WriteStatements(ledger, args, entries->closes, dir);
   if (!statements.ok()) return statements.status();
   ordered_json list = ordered_json::array();
   for (const Statement& st : statements.value()) {
