@@ -332,3 +332,36 @@ TEST(AuditBundleEdges, AClosedMonthWithoutContractsHasAnEmptyStatement) {
 
 }  // namespace
 }  // namespace gpuledger::testing
+
+namespace gpuledger::testing {
+namespace {
+
+TEST(AuditBundleEdges, ABundleForOneMonthVerifiesAndListsTheOthers) {
+  TempDir dir;
+  std::string lines;
+  for (const char* month : {"2025-01", "2025-02"}) {
+    lines += std::string(R"({"specversion":"1.0","id":"close-)") + month +
+             R"(","source":"ministry","type":"io.gpuledger.period.closed.v1",)" +
+             R"("time":"2025-03-01T00:00:00Z","data":{"month":")" + month + "\"}}\n";
+  }
+  WriteFile(dir.Sub("closes.jsonl"), lines);
+  ASSERT_EQ(
+      RunCli({"ingest", "--data", dir.Sub("d"), dir.Sub("closes.jsonl"), "--quiet"}).exit_code, 0);
+  ASSERT_EQ(RunCli({"keygen", "--name", "gpuledger.test/m", "--out", dir.Sub("k")}).exit_code, 0);
+  auto r = RunCli({"export", "bundle", "--data", dir.Sub("d"), "--out", dir.Sub("b"), "--month",
+                   "2025-02", "--key", dir.Sub("k.key"), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int code = -1;
+  nlohmann::json report = VerifyReportOf(dir.Sub("b"), dir.Sub("k.vkey"), &code);
+  EXPECT_EQ(code, 0) << report.dump(2);
+  ASSERT_EQ(report["statements"].size(), 1u);
+  EXPECT_EQ(report["statements"][0]["month"], "2025-02");
+  ASSERT_EQ(report["warnings"].size(), 1u);
+  EXPECT_NE(report["warnings"][0].get<std::string>().find("2025-01"), std::string::npos);
+  r = RunCli({"export", "bundle", "--data", dir.Sub("d"), "--out", dir.Sub("b2"), "--month",
+              "2025-03", "--quiet"});
+  EXPECT_EQ(r.exit_code, 1) << "not closed";
+}
+
+}  // namespace
+}  // namespace gpuledger::testing

@@ -94,14 +94,26 @@ TEST_F(AuditHostile, ASecondRowForOneContractFails) {
 TEST_F(AuditHostile, AClosedMonthWithoutItsStatementFails) {
   const std::string bundle = Copy();
   json manifest = json::parse(ReadFile(bundle + "/manifest.json"));
-  std::filesystem::remove(bundle + "/" + manifest["statements"][0]["file"].get<std::string>());
-  manifest["month"] = "1999-01";  // the bundle's own filter is not the auditor's
-  WriteFile(bundle + "/manifest.json", manifest.dump());
+  const json statement = manifest["statements"][0];
+  std::filesystem::remove(bundle + "/" + statement["file"].get<std::string>());
   int code = -1;
   json report = Verify(bundle, &code);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Has(report, "statement_missing")) << report["failures"].dump(2);
-  EXPECT_EQ(report["first_bad_index"], manifest["statements"][0]["closed_at_tree_size"]);
+  EXPECT_EQ(report["first_bad_index"], statement["closed_at_tree_size"]);
+  // The auditor asking for that month gets the same answer.
+  report = Verify(bundle, &code, {"--month", statement["month"]});
+  EXPECT_EQ(code, 1);
+  // A manifest that claims the bundle is for another month does not hide it: that month
+  // must be closed and stated, and the missing one is listed.
+  manifest["month"] = "1999-01";
+  WriteFile(bundle + "/manifest.json", manifest.dump());
+  report = Verify(bundle, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Has(report, "statement_missing"));
+  ASSERT_EQ(report["warnings"].size(), 1u);
+  EXPECT_NE(report["warnings"][0].get<std::string>().find(statement["month"].get<std::string>()),
+            std::string::npos);
 }
 
 TEST_F(AuditHostile, EntriesAppendedWithoutASignatureAreNamed) {

@@ -187,6 +187,7 @@ void ReadManifest(Context& ctx) {
     AddFailure(ctx, {"manifest", {}, {}, file, "", "", "no tree_size", {}, {}});
   }
   ctx.report.origin = m.value("origin", "");
+  if (m.contains("month") && m["month"].is_string()) ctx.manifest_month = m["month"];
   if (!ctx.options.origin.empty() && ctx.report.origin != ctx.options.origin) {
     AddFailure(ctx, {"manifest",
                      {},

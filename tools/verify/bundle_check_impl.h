@@ -50,6 +50,7 @@ struct Context {
   std::vector<BadEntry> bad_entries;  // the first few
   bool entries_ok = true;             // every entry read, hashed and decoded
   uint64_t count = 0;                 // entries found
+  std::string manifest_month;         // the month the bundle says it was exported for
 };
 
 void AddFailure(Context& ctx, CheckFailure failure);

@@ -136,6 +136,45 @@ bool EntriesMatchSignedRoots(const Context& ctx) {
   return true;
 }
 
+// Which statements must be there. The auditor's --month names one month; else a bundle
+// exported for one month (its manifest's `month`) must hold that one, and any other closed
+// month without a statement is a warning the report shows; else every month closed within
+// the bundle must have its statement, so an operator cannot leave an inconvenient month out.
+void CheckStatementsDue(Context& ctx, const std::map<std::string, uint64_t>& closes) {
+  const std::string& due = ctx.options.month.empty() ? ctx.manifest_month : ctx.options.month;
+  for (const auto& [month, index] : closes) {
+    bool stated = false;
+    for (const ParsedStatement& st : ctx.statements) stated = stated || st.month == month;
+    if (stated) continue;
+    const std::string what = "month " + month + " is closed by entry " + std::to_string(index) +
+                             " but the bundle has no statement of it";
+    if (!due.empty() && due != month) {
+      ctx.report.warnings.push_back(what + " (the bundle was exported for " + due + " only)");
+      continue;
+    }
+    AddFailure(ctx, {"statement_missing",
+                     index,
+                     index,
+                     std::string(bundle::kStatementsDir),
+                     "a statement of " + month,
+                     "none",
+                     what,
+                     {},
+                     {month}});
+  }
+  if (!due.empty() && !closes.count(due)) {
+    AddFailure(ctx, {"statement_missing",
+                     {},
+                     {},
+                     std::string(bundle::kStatementsDir),
+                     "a closed month " + due,
+                     "not closed",
+                     "month " + due + " is not closed within the bundle",
+                     {},
+                     {due}});
+  }
+}
+
 }  // namespace
 
 void ReadStatements(Context& ctx) {
@@ -217,34 +256,7 @@ void CheckStatements(Context& ctx, const SettlementReplay* replay) {
     wants.push_back({st.month, st.closed_at_tree_size});
   }
   if (replay == nullptr) return;
-  // A closed month without its statement fails: an operator must not be able to leave an
-  // inconvenient month out. The auditor's --month (not the bundle's) narrows what is due.
-  for (const auto& [month, index] : closes) {
-    bool stated = false;
-    for (const ParsedStatement& st : ctx.statements) stated = stated || st.month == month;
-    if (stated || (!ctx.options.month.empty() && ctx.options.month != month)) continue;
-    AddFailure(ctx, {"statement_missing",
-                     index,
-                     index,
-                     std::string(bundle::kStatementsDir),
-                     "a statement of " + month,
-                     "none",
-                     "month " + month + " is closed by entry " + std::to_string(index) +
-                         " but the bundle has no statement of it",
-                     {},
-                     {month}});
-  }
-  if (!ctx.options.month.empty() && !closes.count(ctx.options.month)) {
-    AddFailure(ctx, {"statement_missing",
-                     {},
-                     {},
-                     std::string(bundle::kStatementsDir),
-                     "a closed month " + ctx.options.month,
-                     "not closed",
-                     "the month you asked for is not closed within the bundle",
-                     {},
-                     {ctx.options.month}});
-  }
+  CheckStatementsDue(ctx, closes);
   if (wants.empty()) return;
   auto settled = replay->Settle(SettleSource(ctx), wants);
   if (!settled.ok()) {
