@@ -162,13 +162,6 @@ void Judge::Run(WorkQueue* queue) {
 Status Judge::MaybeCheckpoint(bool final) {
   if (checkpoints_.signer_keys.empty()) return Status::Ok();
   const auto now = std::chrono::steady_clock::now();
-  if (!checkpoint_loaded_) {
-    // Start counting from the checkpoint the ledger already has.
-    auto latest = ledger_.LatestCheckpoint();
-    if (!latest.ok()) return latest.status();
-    if (latest->has_value()) checkpoint_size_ = latest.value()->tree_size;
-    checkpoint_loaded_ = true;
-  }
   // Entries counted are the durable ones: the batch in flight is signed next time.
   const uint64_t size = ledger_.size();
   if (size <= checkpoint_size_) return Status::Ok();

@@ -71,8 +71,13 @@ class WorkQueue {
 class Judge {
  public:
   // `rk` is used only to commit durable offsets to Kafka (for lag tooling); may be null.
+  // With checkpoints, the ledger is signed as it is now (Serve signs at start): counting
+  // starts from its size.
   Judge(Ledger& ledger, rd_kafka_t* rk, ServeCheckpoints checkpoints = {})
-      : ledger_(ledger), rk_(rk), checkpoints_(std::move(checkpoints)) {}
+      : ledger_(ledger),
+        rk_(rk),
+        checkpoints_(std::move(checkpoints)),
+        checkpoint_size_(ledger.size()) {}
 
   // The thread body: runs until kEnd (after making everything durable) or an error, which
   // cancels the queue.
@@ -98,9 +103,8 @@ class Judge {
   std::mutex mu_;                                // guards stats_ and durable_
   ServeStats stats_;
   std::map<TopicPartition, int64_t> durable_;
-  ServeCheckpoints checkpoints_;    // Judge thread only
-  bool checkpoint_loaded_ = false;  // checkpoint_size_ read from the ledger
-  uint64_t checkpoint_size_ = 0;    // the latest checkpoint's size (or 0)
+  ServeCheckpoints checkpoints_;  // Judge thread only
+  uint64_t checkpoint_size_ = 0;  // the latest checkpoint's size
   std::chrono::steady_clock::time_point checkpoint_time_ = std::chrono::steady_clock::now();
 };
 
