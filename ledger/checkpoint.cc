@@ -46,31 +46,31 @@ Result<bool> CheckExtendsLatest(const Ledger& ledger, uint64_t size, const Hash2
   auto latest = ledger.LatestCheckpoint();
   if (!latest.ok()) return latest.status();
   if (!latest->has_value()) return false;
-  auto note = audit::ParseNote(latest.value()->note);
-  if (!note.ok()) return Status::Corruption("latest checkpoint: " + note.status().message());
-  auto old = audit::ParseCheckpoint(note->text);
-  if (!old.ok()) return Status::Corruption("latest checkpoint: " + old.status().message());
-  if (old->tree_size > size) {
-    return Status::Corruption("the latest checkpoint (size " + std::to_string(old->tree_size) +
+  auto latest_parsed = audit::ParseSignedCheckpoint(latest.value()->note);
+  if (!latest_parsed.ok()) {
+    return Status::Corruption("latest checkpoint: " + latest_parsed.status().message());
+  }
+  const audit::Checkpoint& old = latest_parsed->body;
+  if (old.tree_size > size) {
+    return Status::Corruption("the latest checkpoint (size " + std::to_string(old.tree_size) +
                               ") is larger than the ledger (" + std::to_string(size) + ")");
   }
-  if (old->tree_size == size) {
-    if (old->root != root) {
+  if (old.tree_size == size) {
+    if (old.root != root) {
       return Status::Corruption("refusing to sign: the latest checkpoint of size " +
                                 std::to_string(size) + " has a different root");
     }
     return true;
   }
-  if (old->tree_size == 0) return false;
-  auto proof = ledger.ConsistencyProof(old->tree_size, size);
+  if (old.tree_size == 0) return false;
+  auto proof = ledger.ConsistencyProof(old.tree_size, size);
   if (!proof.ok()) return proof.status();
-  Status consistent =
-      audit::VerifyConsistency(old->tree_size, size, proof.value(), old->root, root);
+  Status consistent = audit::VerifyConsistency(old.tree_size, size, proof.value(), old.root, root);
   if (!consistent.ok()) {
     return Status::Corruption(
         "refusing to sign: the tree is not consistent with the checkpoint "
         "of size " +
-        std::to_string(old->tree_size) + ": " + consistent.message());
+        std::to_string(old.tree_size) + ": " + consistent.message());
   }
   return false;
 }

@@ -16,26 +16,25 @@ bool Fail(VerifyReport* report, uint64_t tree_size, std::string problem) {
 // One stored checkpoint against the tree; an empty string when it holds.
 std::string CheckOne(const Ledger::Impl& impl, const CheckpointRecord& record,
                      const std::string& origin, const std::vector<audit::VerifierKey>& keys) {
-  auto note = audit::ParseNote(record.note);
-  if (!note.ok()) return "not a signed note: " + note.status().message();
-  auto body = audit::ParseCheckpoint(note->text);
-  if (!body.ok()) return "not a checkpoint: " + body.status().message();
-  if (body->tree_size != record.tree_size) {
-    return "it says size " + std::to_string(body->tree_size) + " but is stored under " +
+  auto parsed = audit::ParseSignedCheckpoint(record.note);
+  if (!parsed.ok()) return parsed.status().message();
+  const audit::Checkpoint& body = parsed->body;
+  if (body.tree_size != record.tree_size) {
+    return "it says size " + std::to_string(body.tree_size) + " but is stored under " +
            std::to_string(record.tree_size);
   }
-  if (body->origin != origin) {
-    return "origin \"" + body->origin + "\", the ledger's is \"" + origin + "\"";
+  if (body.origin != origin) {
+    return "origin \"" + body.origin + "\", the ledger's is \"" + origin + "\"";
   }
   if (record.tree_size > impl.committed.size) {
     return "larger than the ledger (" + std::to_string(impl.committed.size) + " entries)";
   }
   auto root = audit::RootFromSubtrees(record.tree_size, SubtreeReaderOf(impl));
   if (!root.ok()) return "the tree's root: " + root.status().message();
-  if (root.value() != body->root) {
-    return "root " + ToHex(body->root) + " but the tree's root is " + ToHex(root.value());
+  if (root.value() != body.root) {
+    return "root " + ToHex(body.root) + " but the tree's root is " + ToHex(root.value());
   }
-  auto verified = audit::VerifyNote(note.value(), keys);
+  auto verified = audit::VerifyNote(parsed->note, keys);
   if (!verified.ok()) return "signatures: " + verified.status().message();
   return {};
 }

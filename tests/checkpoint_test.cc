@@ -45,11 +45,9 @@ std::unique_ptr<Ledger> LedgerWith(const TempDir& dir, uint64_t lines, uint64_t 
 }
 
 audit::Checkpoint BodyOf(const CheckpointRecord& record) {
-  auto note = audit::ParseNote(record.note);
-  EXPECT_TRUE(note.ok()) << note.status().ToString();
-  auto body = audit::ParseCheckpoint(note->text);
-  EXPECT_TRUE(body.ok()) << body.status().ToString();
-  return body.value();
+  auto parsed = audit::ParseSignedCheckpoint(record.note);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  return parsed->body;
 }
 
 TEST(LedgerCheckpoint, SignsTheRootOnceAndKeepsOneOrigin) {

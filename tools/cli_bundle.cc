@@ -220,14 +220,13 @@ Status WriteBundle(Ledger& ledger, const BundleArgs& args,
                    ordered_json* manifest) {
   auto checkpoint = BundleCheckpoint(ledger, signer_keys);
   if (!checkpoint.ok()) return checkpoint.status();
-  auto note = audit::ParseNote(checkpoint->note);
-  if (!note.ok()) return note.status();
-  auto body = audit::ParseCheckpoint(note->text);
-  if (!body.ok()) return body.status();
-  const uint64_t size = body->tree_size;
+  auto parsed = audit::ParseSignedCheckpoint(checkpoint->note);
+  if (!parsed.ok()) return parsed.status();
+  const audit::Checkpoint& body = parsed->body;
+  const uint64_t size = body.tree_size;
   auto entries = WriteEntries(ledger, size, dir / bundle::kEntriesFile, args.quiet);
   if (!entries.ok()) return entries.status();
-  if (entries->root != body->root) {
+  if (entries->root != body.root) {
     return Status::Corruption(
         "the ledger's entries do not make the root of its checkpoint of "
         "size " +
@@ -235,9 +234,9 @@ Status WriteBundle(Ledger& ledger, const BundleArgs& args,
   }
   *manifest = {
       {"format", bundle::kFormat},
-      {"origin", body->origin},
+      {"origin", body.origin},
       {"tree_size", size},
-      {"root", ToHex(body->root)},
+      {"root", ToHex(body.root)},
       {"chain_head", ToHex(entries->chain)},
       {"entries", {{"file", bundle::kEntriesFile}, {"count", size}, {"bytes", entries->bytes}}}};
   if (Status s = WriteCheckpointsAndKeys(ledger, size, dir, manifest); !s.ok()) return s;

@@ -106,6 +106,14 @@ std::string FormatCheckpoint(const Checkpoint& checkpoint);
 // root the base64 of exactly 32 bytes, no empty extension line, ending with a newline.
 [[nodiscard]] Result<Checkpoint> ParseCheckpoint(std::string_view note_text);
 
+// A signed note whose text is a tlog-checkpoint body, both parsed; signatures are not
+// verified (VerifyNote). Errors say which of the two the bytes are not.
+struct SignedCheckpoint {
+  Note note;
+  Checkpoint body;
+};
+[[nodiscard]] Result<SignedCheckpoint> ParseSignedCheckpoint(std::string_view note);
+
 // tlog-cosignature/v1: a witness (key type 0x04) signs
 //   "cosignature/v1\ntime <timestamp>\n" || checkpoint body
 // and the signature line carries the 8-byte big-endian timestamp then the 64-byte Ed25519

@@ -80,6 +80,15 @@ Result<Checkpoint> ParseCheckpoint(std::string_view note_text) {
   return out;
 }
 
+Result<SignedCheckpoint> ParseSignedCheckpoint(std::string_view note) {
+  auto parsed = ParseNote(note);
+  if (!parsed.ok())
+    return Status::InvalidArgument("not a signed note: " + parsed.status().message());
+  auto body = ParseCheckpoint(parsed->text);
+  if (!body.ok()) return Status::InvalidArgument("not a checkpoint: " + body.status().message());
+  return SignedCheckpoint{std::move(parsed.value()), std::move(body.value())};
+}
+
 Result<NoteSignature> Cosign(const SignerKey& witness, std::string_view checkpoint_body,
                              uint64_t timestamp_seconds) {
   if (Status s = CheckSigner(witness, kKeyTypeCosignature); !s.ok()) return s;

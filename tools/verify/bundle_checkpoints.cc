@@ -62,15 +62,15 @@ void ReadCheckpoints(Context& ctx) {
   for (const std::string& name : names) {
     const std::string file = std::string(bundle::kCheckpointsDir) + "/" + name;
     auto text = ReadSmallFile(dir + "/" + name, audit::kNoteBytesMax);
-    auto note = text.ok() ? audit::ParseNote(text.value()) : Result<audit::Note>(text.status());
-    auto body =
-        note.ok() ? audit::ParseCheckpoint(note->text) : Result<audit::Checkpoint>(note.status());
-    if (!body.ok()) {
-      AddFailure(ctx, {"checkpoint_format", {}, {}, file, "", "", body.status().message(), {}, {}});
+    auto parsed = text.ok() ? audit::ParseSignedCheckpoint(text.value())
+                            : Result<audit::SignedCheckpoint>(text.status());
+    if (!parsed.ok()) {
+      AddFailure(ctx,
+                 {"checkpoint_format", {}, {}, file, "", "", parsed.status().message(), {}, {}});
       continue;
     }
-    ctx.sizes_wanted.insert(body->tree_size);
-    ctx.checkpoints.push_back({file, std::move(note.value()), std::move(body.value())});
+    ctx.sizes_wanted.insert(parsed->body.tree_size);
+    ctx.checkpoints.push_back({file, std::move(parsed->note), std::move(parsed->body)});
   }
 }
 
@@ -160,12 +160,10 @@ void CheckCheckpoints(Context& ctx) {
 
 // Reads the auditor's last checkpoint before the pass (its size is wanted).
 Result<ParsedCheckpoint> ReadLastCheckpoint(Context& ctx) {
-  auto note = audit::ParseNote(ctx.options.last_checkpoint);
-  if (!note.ok()) return note.status();
-  auto body = audit::ParseCheckpoint(note->text);
-  if (!body.ok()) return body.status();
-  ctx.sizes_wanted.insert(body->tree_size);
-  return ParsedCheckpoint{"(last checkpoint)", std::move(note.value()), std::move(body.value())};
+  auto parsed = audit::ParseSignedCheckpoint(ctx.options.last_checkpoint);
+  if (!parsed.ok()) return parsed.status();
+  ctx.sizes_wanted.insert(parsed->body.tree_size);
+  return ParsedCheckpoint{"(last checkpoint)", std::move(parsed->note), std::move(parsed->body)};
 }
 
 void CheckGrowth(Context& ctx, const ParsedCheckpoint& last) {

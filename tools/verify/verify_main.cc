@@ -118,17 +118,16 @@ Result<audit::Checkpoint> TrustedCheckpoint(const std::string& path,
                                             const std::string& origin) {
   auto text = ReadSmallFile(path, audit::kNoteBytesMax);
   if (!text.ok()) return text.status();
-  auto note = audit::ParseNote(text.value());
-  if (!note.ok()) return Status::InvalidArgument(path + ": " + note.status().message());
-  if (auto v = audit::VerifyNote(note.value(), keys); !v.ok()) {
+  auto parsed = audit::ParseSignedCheckpoint(text.value());
+  if (!parsed.ok()) return Status::InvalidArgument(path + ": " + parsed.status().message());
+  if (auto v = audit::VerifyNote(parsed->note, keys); !v.ok()) {
     return Status::InvalidArgument(path + ": " + v.status().message());
   }
-  auto cp = audit::ParseCheckpoint(note->text);
-  if (cp.ok() && !origin.empty() && cp->origin != origin) {
-    return Status::InvalidArgument(path + " is a checkpoint of \"" + cp->origin + "\", not \"" +
-                                   origin + "\"");
+  if (!origin.empty() && parsed->body.origin != origin) {
+    return Status::InvalidArgument(path + " is a checkpoint of \"" + parsed->body.origin +
+                                   "\", not \"" + origin + "\"");
   }
-  return cp;
+  return std::move(parsed->body);
 }
 
 Status CheckProof(const ProofArgs& args, const std::vector<audit::VerifierKey>& keys,

@@ -181,44 +181,41 @@ Result<CosignResult> Cosign(const CosignRequest& request) {
   auto witness = audit::ParseSignerKey(trimmed);
   if (!witness.ok()) return Status::InvalidArgument("witness.key: " + witness.status().message());
 
-  auto note = audit::ParseNote(request.checkpoint);
-  if (!note.ok()) return Status::InvalidArgument("checkpoint: " + note.status().message());
-  if (auto v = audit::VerifyNote(note.value(), log_keys.value()); !v.ok()) {
+  auto parsed = audit::ParseSignedCheckpoint(request.checkpoint);
+  if (!parsed.ok()) return Status::InvalidArgument("checkpoint: " + parsed.status().message());
+  audit::Note& note = parsed->note;
+  const audit::Checkpoint& new_cp = parsed->body;
+  if (auto v = audit::VerifyNote(note, log_keys.value()); !v.ok()) {
     return Status::InvalidArgument("the checkpoint is not signed by the log: " +
                                    v.status().message());
   }
-  auto new_cp = audit::ParseCheckpoint(note->text);
-  if (!new_cp.ok()) return Status::InvalidArgument("checkpoint: " + new_cp.status().message());
-  if (new_cp->origin != origin.value()) {
-    return Status::InvalidArgument("the checkpoint is of \"" + new_cp->origin +
+  if (new_cp.origin != origin.value()) {
+    return Status::InvalidArgument("the checkpoint is of \"" + new_cp.origin +
                                    "\", this witness follows \"" + origin.value() + "\"");
   }
 
   CosignResult result;
-  result.new_size = new_cp->tree_size;
+  result.new_size = new_cp.tree_size;
   const std::string state_path = PathIn(request.state_dir, "checkpoint");
   std::error_code ec;
   if (fs::exists(state_path, ec)) {
     auto old_text = ReadSmallFile(state_path, audit::kNoteBytesMax);
     if (!old_text.ok()) return old_text.status();
-    auto old_note = audit::ParseNote(old_text.value());
-    if (!old_note.ok())
-      return Status::Corruption("state checkpoint: " + old_note.status().message());
-    auto old_cp = audit::ParseCheckpoint(old_note->text);
+    auto old_cp = audit::ParseSignedCheckpoint(old_text.value());
     if (!old_cp.ok()) return Status::Corruption("state checkpoint: " + old_cp.status().message());
-    result.old_size = old_cp->tree_size;
-    if (Status s = CheckExtends(old_cp.value(), new_cp.value(), request.proof); !s.ok()) return s;
+    result.old_size = old_cp->body.tree_size;
+    if (Status s = CheckExtends(old_cp->body, new_cp, request.proof); !s.ok()) return s;
   } else {
     result.first = true;
   }
-  auto cosignature = audit::Cosign(witness.value(), note->text, request.now_seconds);
+  auto cosignature = audit::Cosign(witness.value(), note.text, request.now_seconds);
   if (!cosignature.ok()) return cosignature.status();
   // A cosignature by this witness already on the note is replaced, not repeated.
-  std::erase_if(note->signatures, [&](const audit::NoteSignature& s) {
+  std::erase_if(note.signatures, [&](const audit::NoteSignature& s) {
     return s.name == witness->verifier.name && s.key_id == witness->verifier.key_id;
   });
-  note->signatures.push_back(std::move(cosignature.value()));
-  result.note = audit::FormatNote(note.value());
+  note.signatures.push_back(std::move(cosignature.value()));
+  result.note = audit::FormatNote(note);
   if (Status s = ReplaceFile(state_path, result.note, 0644); !s.ok()) return s;
   return result;
 }
