@@ -13,12 +13,12 @@
 #include "ledger/audit/note.h"
 #include "ledger/audit/proof.h"
 #include "tools/verify/bundle_reader.h"
+#include "tools/verify/log_keys.h"
 
 namespace gpuledger::verify {
 namespace {
 
 namespace fs = std::filesystem;
-inline constexpr size_t kKeyFileBytesMax = 64 * 1024;
 
 std::string PathIn(const std::string& dir, const char* name) { return dir + "/" + name; }
 
@@ -71,23 +71,7 @@ class StateLock {
 Result<std::vector<audit::VerifierKey>> LogKeys(const std::string& dir) {
   auto text = ReadSmallFile(PathIn(dir, "log.vkey"), kKeyFileBytesMax);
   if (!text.ok()) return text.status();
-  std::vector<audit::VerifierKey> keys;
-  size_t start = 0;
-  while (start < text->size()) {
-    size_t end = text->find('\n', start);
-    if (end == std::string::npos) end = text->size();
-    if (end > start) {
-      auto key = audit::ParseVerifierKey(std::string_view(text.value()).substr(start, end - start));
-      if (!key.ok()) return Status::InvalidArgument("log.vkey: " + key.status().message());
-      if (key->type != audit::kKeyTypeEd25519) {
-        return Status::InvalidArgument("log.vkey: " + key->name + " is not a log's Ed25519 key");
-      }
-      keys.push_back(std::move(key.value()));
-    }
-    start = end + 1;
-  }
-  if (keys.empty()) return Status::InvalidArgument("log.vkey holds no key");
-  return keys;
+  return ParseLogKeys(text.value(), "log.vkey");
 }
 
 // The new checkpoint extends the old one: equal trees, or a verified consistency proof.
@@ -141,21 +125,18 @@ Result<std::string> InitWitness(const WitnessInit& init) {
   if (fs::exists(PathIn(init.state_dir, "witness.key"), ec)) {
     return Status::InvalidArgument(init.state_dir + " already holds a witness");
   }
-  if (init.log_vkeys.empty()) return Status::InvalidArgument("no log key given");
   std::string log_keys;
-  for (const std::string& text : init.log_vkeys) {
-    auto key = audit::ParseVerifierKey(text);
-    if (!key.ok()) return Status::InvalidArgument("log key: " + key.status().message());
-    log_keys += text + "\n";
-  }
+  for (const std::string& text : init.log_vkeys) log_keys += text + "\n";
+  // Checked as Cosign will read them back (Ed25519 log keys, at least one).
+  auto parsed = ParseLogKeys(log_keys, "--log-key");
+  if (!parsed.ok()) return parsed.status();
   fs::create_directories(init.state_dir, ec);
   if (ec) return Status::IOError("cannot create " + init.state_dir + ": " + ec.message());
   auto key = audit::GenerateSignerKey(init.name, audit::kKeyTypeCosignature);
   if (!key.ok()) return key.status();
   const std::string vkey = audit::EncodeVerifierKey(key->verifier);
   // The log this witness follows: checkpoints of any other origin are refused.
-  const std::string origin =
-      init.origin.empty() ? audit::ParseVerifierKey(init.log_vkeys.front())->name : init.origin;
+  const std::string origin = init.origin.empty() ? parsed->front().name : init.origin;
   for (auto [name, text, mode] :
        {std::tuple{"log.vkey", log_keys, mode_t{0644}},
         std::tuple{"origin", origin + "\n", mode_t{0644}},
