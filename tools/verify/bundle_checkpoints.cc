@@ -46,20 +46,20 @@ const std::string& ExpectedOrigin(const Context& ctx) {
 
 void ReadCheckpoints(Context& ctx) {
   const std::string dir = ctx.options.dir + "/" + std::string(bundle::kCheckpointsDir);
-  const std::vector<std::string> names = ListFiles(dir);
-  if (names.size() > bundle::kCheckpointFilesMax) {
+  auto names = ListFiles(dir, bundle::kCheckpointFilesMax);
+  if (!names.ok()) {
     AddFailure(ctx, {"checkpoint_format",
                      {},
                      {},
                      std::string(bundle::kCheckpointsDir),
                      "",
                      "",
-                     "more than " + std::to_string(bundle::kCheckpointFilesMax) + " files",
+                     names.status().message(),
                      {},
                      {}});
     return;
   }
-  for (const std::string& name : names) {
+  for (const std::string& name : names.value()) {
     const std::string file = std::string(bundle::kCheckpointsDir) + "/" + name;
     auto text = ReadSmallFile(dir + "/" + name, audit::kNoteBytesMax);
     auto parsed = text.ok() ? audit::ParseSignedCheckpoint(text.value())

@@ -70,11 +70,16 @@ Result<std::string> ReadSmallFile(const std::string& path, size_t bytes_max) {
   return text;
 }
 
-std::vector<std::string> ListFiles(const std::string& dir) {
+Result<std::vector<std::string>> ListFiles(const std::string& dir, size_t files_max) {
   std::vector<std::string> names;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.is_regular_file(ec)) names.push_back(e.path().filename().string());
+    if (!e.is_regular_file(ec)) continue;
+    if (names.size() == files_max) {
+      return Status::InvalidArgument(dir + " holds more than " + std::to_string(files_max) +
+                                     " files");
+    }
+    names.push_back(e.path().filename().string());
   }
   std::sort(names.begin(), names.end());
   return names;

@@ -46,7 +46,8 @@ class EntryReader {
 
 // A whole file of at most `bytes_max` bytes.
 [[nodiscard]] Result<std::string> ReadSmallFile(const std::string& path, size_t bytes_max);
-// The regular files in `dir` (names only), sorted; empty if it does not exist.
-std::vector<std::string> ListFiles(const std::string& dir);
+// The regular files in `dir` (names only), sorted; empty if it does not exist. More than
+// `files_max` is an InvalidArgument (found without listing them all).
+[[nodiscard]] Result<std::vector<std::string>> ListFiles(const std::string& dir, size_t files_max);
 
 }  // namespace gpuledger::verify

@@ -179,20 +179,20 @@ void CheckStatementsDue(Context& ctx, const std::map<std::string, uint64_t>& clo
 
 void ReadStatements(Context& ctx) {
   const std::string dir = ctx.options.dir + "/" + std::string(bundle::kStatementsDir);
-  const std::vector<std::string> names = ListFiles(dir);
-  if (names.size() > bundle::kStatementFilesMax) {
+  auto names = ListFiles(dir, bundle::kStatementFilesMax);
+  if (!names.ok()) {
     AddFailure(ctx, {"statement_format",
                      {},
                      {},
                      std::string(bundle::kStatementsDir),
                      "",
                      "",
-                     "more than " + std::to_string(bundle::kStatementFilesMax) + " files",
+                     names.status().message(),
                      {},
                      {}});
     return;
   }
-  for (const std::string& name : names) {
+  for (const std::string& name : names.value()) {
     const std::string file = std::string(bundle::kStatementsDir) + "/" + name;
     auto text = ReadSmallFile(dir + "/" + name, bundle::kStatementBytesMax);
     auto st =
