@@ -13,19 +13,10 @@
 #include <vector>
 
 #include "ledger/audit/sha256.h"
+#include "tests/proof_test_util.h"
 
 namespace gpuledger {
 namespace {
-
-// Independent of FromHex (which only takes 64 digits) so the vectors test FromHex too.
-std::string DecodeHex(std::string_view hex) {
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  std::string bytes;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    bytes.push_back(static_cast<char>((nibble(hex[i]) << 4) | nibble(hex[i + 1])));
-  }
-  return bytes;
-}
 
 std::string AsBytes(const Hash256& h) { return std::string(h.begin(), h.end()); }
 
@@ -149,29 +140,7 @@ TEST(MerkleHashTest, DomainSeparatedInputs) {
 }
 
 // ---------------------------------------------------------------------------------------
-// RFC 6962 / certificate-transparency reference vectors (merkle_tree_test.cc).
-
-constexpr std::string_view kCtLeafInputs[] = {
-    "",
-    "00",
-    "10",
-    "2021",
-    "3031",
-    "40414243",
-    "5051525354555657",
-    "606162636465666768696a6b6c6d6e6f",
-};
-
-constexpr std::string_view kCtRoots[] = {
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-};
+// RFC 6962 reference vectors (tests/proof_test_util.h holds them, with their source).
 
 TEST(MerkleVectorsTest, EmptyTree) {
   Sha256 sha;
@@ -184,12 +153,11 @@ TEST(MerkleVectorsTest, Rfc6962RootsForSizes1To8) {
   Sha256 sha;
   std::vector<Hash256> leaves;
   MerkleFrontier frontier;
-  for (size_t n = 1; n <= std::size(kCtLeafInputs); ++n) {
-    leaves.push_back(LeafHash(sha, DecodeHex(kCtLeafInputs[n - 1])));
+  for (size_t n = 1; n <= 8; ++n) {
+    leaves.push_back(LeafHash(sha, audit::test::Rfc6962LeafInput(n - 1)));
     frontier.Append(sha, leaves.back(), nullptr);
-    Hash256 expected;
-    ASSERT_TRUE(FromHex(kCtRoots[n - 1], &expected));
-    EXPECT_EQ(ToHex(ReferenceRoot(sha, leaves)), kCtRoots[n - 1]) << "size " << n;
+    const Hash256 expected = audit::test::Rfc6962Root(n);
+    EXPECT_EQ(ReferenceRoot(sha, leaves), expected) << "size " << n;
     EXPECT_EQ(frontier.Root(sha), expected) << "size " << n;
     EXPECT_EQ(frontier.size(), n);
   }

@@ -136,6 +136,7 @@ std::vector<Hash256> Append(std::vector<Hash256> proof, const Hash256& hash) {
   return proof;
 }
 
+std::string Rfc6962LeafInput(size_t index) { return DecodeHex(kRfc6962LeafInputs[index]); }
 Hash256 Rfc6962Root(uint64_t size) { return H(kRfc6962Roots[size]); }
 
 LeafTree::LeafTree(std::vector<Hash256> leaves) : levels_(BuildLevels(std::move(leaves))) {}
@@ -146,8 +147,8 @@ LeafTree LeafTree::Numbered(size_t count) {
   Sha256 sha;
   std::vector<Hash256> leaves;
   for (size_t i = 0; i < count; ++i) {
-    leaves.push_back(LeafHash(sha, i < 8 ? DecodeHex(kRfc6962LeafInputs[i])
-                                         : "gpuledger proof test " + std::to_string(i)));
+    leaves.push_back(
+        LeafHash(sha, i < 8 ? Rfc6962LeafInput(i) : "gpuledger proof test " + std::to_string(i)));
   }
   return LeafTree(std::move(leaves));
 }

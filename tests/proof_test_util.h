@@ -17,7 +17,9 @@ std::vector<Hash256> HashList(const std::vector<const char*>& hex);
 // A copy of `proof` with bit `bit` of hash `index`'s first byte flipped.
 std::vector<Hash256> FlipBit(std::vector<Hash256> proof, size_t index, int bit);
 std::vector<Hash256> Append(std::vector<Hash256> proof, const Hash256& hash);
-// MTH of the first `size` (0..8) RFC 6962 test leaves, as published.
+// The RFC 6962 test leaves' inputs (index 0..7, as bytes) and the MTH of the first `size`
+// (0..8) of them, as published (transparency-dev/merkle testonly/constants.go).
+std::string Rfc6962LeafInput(size_t index);
 Hash256 Rfc6962Root(uint64_t size);
 
 // A tree over real leaf hashes, every perfect subtree computed up front.
