@@ -6,7 +6,6 @@
 #include <random>
 #include <regex>
 
-#include "ledger/audit/merkle.h"
 #include "tests/audit_bundle_util.h"
 
 namespace gpuledger::testing {
@@ -14,37 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-class AuditBundle : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    fixture_ = new AuditFixture();
-    BuildAuditFixture(fixture_);
-  }
-  static void TearDownTestSuite() {
-    delete fixture_;
-    fixture_ = nullptr;
-  }
-  // A copy of the bundle to tamper with.
-  std::string Copy() {
-    const std::string to = scratch_.Sub("bundle" + std::to_string(copies_++));
-    CopyBundle(fixture_->bundle, to);
-    return to;
-  }
-  json Verify(const std::string& bundle, int* code, const std::vector<std::string>& extra = {}) {
-    return VerifyReportOf(bundle, fixture_->vkey, code, extra);
-  }
-  static bool HasFailure(const json& report, const std::string& check) {
-    for (const json& f : report["failures"]) {
-      if (f["check"] == check) return true;
-    }
-    return false;
-  }
-
-  static AuditFixture* fixture_;
-  TempDir scratch_;
-  int copies_ = 0;
-};
-AuditFixture* AuditBundle::fixture_ = nullptr;
+using AuditBundle = AuditSuite<11>;
 
 TEST_F(AuditBundle, AnOutsiderVerifiesTheBundleAndItsClosedMonth) {
   ASSERT_GT(fixture_->size, fixture_->first_size);
@@ -94,7 +63,7 @@ TEST_F(AuditBundle, AChangedByteOfAnyEntryIsNamedByIndex) {
     EXPECT_EQ(code, 1);
     EXPECT_FALSE(report["ok"]);
     EXPECT_EQ(report["first_bad_index"], index) << report["failures"].dump(2);
-    EXPECT_TRUE(HasFailure(report, "entry_leaf") || HasFailure(report, "entry_decode"));
+    EXPECT_TRUE(ReportHas(report, "entry_leaf") || ReportHas(report, "entry_decode"));
     if (index < report["statements"][0]["closed_at_tree_size"].get<uint64_t>()) {
       EXPECT_EQ(report["affected_months"].size(), 1u) << "the closed month rests on the entry";
     }
@@ -111,8 +80,8 @@ TEST_F(AuditBundle, ARemovedEntryIsNamedByIndex) {
   json report = Verify(bundle, &code);
   EXPECT_EQ(code, 1);
   EXPECT_EQ(report["first_bad_index"], index);
-  EXPECT_TRUE(HasFailure(report, "entry_chain"));
-  EXPECT_TRUE(HasFailure(report, "entry_count"));
+  EXPECT_TRUE(ReportHas(report, "entry_chain"));
+  EXPECT_TRUE(ReportHas(report, "entry_count"));
 }
 
 TEST_F(AuditBundle, ReorderedEntriesAreNamedByTheFirstIndex) {
@@ -151,15 +120,7 @@ TEST_F(AuditBundle, RewrittenHashesAreCaughtByTheSignedRootsBetweenTwoCheckpoint
   const size_t at = target.find("\"specversion\"");
   ASSERT_NE(at, std::string::npos);
   target[at + 1] = 'S';  // the message stays a valid FlatBuffer
-  Sha256 sha;
-  Hash256 chain{};
-  for (std::string& rec : r.records) {
-    const std::string_view bytes(rec.data() + 4, rec.size() - 4 - 64);
-    const Hash256 leaf = LeafHash(sha, bytes);
-    chain = ChainHash(sha, chain, leaf);
-    rec.replace(rec.size() - 64, 32, reinterpret_cast<const char*>(leaf.data()), 32);
-    rec.replace(rec.size() - 32, 32, reinterpret_cast<const char*>(chain.data()), 32);
-  }
+  Relink(&r);
   WriteRecords(bundle, r);
   int code = -1;
   json report = Verify(bundle, &code);
@@ -190,8 +151,8 @@ TEST_F(AuditBundle, AChangedCheckpointRootIsNamedBySize) {
   json report = Verify(bundle, &code);
   EXPECT_EQ(code, 1);
   EXPECT_EQ(report["first_bad_checkpoint_size"], fixture_->first_size);
-  EXPECT_TRUE(HasFailure(report, "checkpoint_signature"));
-  EXPECT_TRUE(HasFailure(report, "checkpoint_root"));
+  EXPECT_TRUE(ReportHas(report, "checkpoint_signature"));
+  EXPECT_TRUE(ReportHas(report, "checkpoint_root"));
   EXPECT_TRUE(report["first_bad_index"].is_null()) << "no entry is at fault";
 }
 
@@ -211,7 +172,7 @@ TEST_F(AuditBundle, AChangedStatementFigureIsNamedWithContractAndMonth) {
   int code = -1;
   json report = Verify(bundle, &code);
   EXPECT_EQ(code, 1);
-  ASSERT_TRUE(HasFailure(report, "statement_figure")) << report.dump(2);
+  ASSERT_TRUE(ReportHas(report, "statement_figure")) << report.dump(2);
   EXPECT_EQ(report["first_bad_index"], manifest["statements"][0]["closed_at_tree_size"]);
   EXPECT_EQ(report["affected_contracts"], json::array({contract}));
   EXPECT_EQ(report["affected_months"], json::array({manifest["statements"][0]["month"]}));
@@ -228,7 +189,7 @@ TEST_F(AuditBundle, AnUntrustedKeyFailsAndUnknownSignaturesAreIgnored) {
   int code = -1;
   json report = VerifyReportOf(fixture_->bundle, scratch_.Sub("other.vkey"), &code);
   EXPECT_EQ(code, 1);
-  EXPECT_TRUE(HasFailure(report, "checkpoint_signature"));
+  EXPECT_TRUE(ReportHas(report, "checkpoint_signature"));
   // A co-signature by a key the auditor does not know changes nothing.
   const std::string bundle = Copy();
   const json manifest = json::parse(ReadFile(bundle + "/manifest.json"));

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "ledger/audit/merkle.h"
+
 namespace gpuledger::testing {
 
 namespace fs = std::filesystem;
@@ -68,6 +70,33 @@ void WriteRecords(const std::string& bundle_dir, const BundleRecords& r) {
 
 void CopyBundle(const std::string& from, const std::string& to) {
   fs::copy(from, to, fs::copy_options::recursive);
+}
+
+std::string EntryOf(const std::string& record) { return record.substr(4, record.size() - 4 - 64); }
+
+std::string RecordOf(const std::string& entry, Hash256* chain) {
+  Sha256 sha;
+  const Hash256 leaf = LeafHash(sha, entry);
+  *chain = ChainHash(sha, *chain, leaf);
+  std::string rec;
+  for (int shift = 24; shift >= 0; shift -= 8)
+    rec.push_back(static_cast<char>(entry.size() >> shift));
+  rec += entry;
+  rec.append(reinterpret_cast<const char*>(leaf.data()), leaf.size());
+  rec.append(reinterpret_cast<const char*>(chain->data()), chain->size());
+  return rec;
+}
+
+void Relink(BundleRecords* r) {
+  Hash256 chain{};
+  for (std::string& rec : r->records) rec = RecordOf(EntryOf(rec), &chain);
+}
+
+bool ReportHas(const nlohmann::json& report, const std::string& check) {
+  for (const nlohmann::json& f : report["failures"]) {
+    if (f["check"] == check) return true;
+  }
+  return false;
 }
 
 nlohmann::json VerifyReportOf(const std::string& bundle, const std::string& vkey, int* exit_code,

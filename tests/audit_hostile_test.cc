@@ -5,7 +5,6 @@
 
 #include <regex>
 
-#include "ledger/audit/merkle.h"
 #include "schemas/ledger_entry_generated.h"
 #include "tests/audit_bundle_util.h"
 
@@ -14,53 +13,17 @@ namespace {
 
 using nlohmann::json;
 
-class AuditHostile : public ::testing::Test {
+class AuditHostile : public AuditSuite<21> {
  protected:
-  static void SetUpTestSuite() {
-    fixture_ = new AuditFixture();
-    BuildAuditFixture(fixture_, /*seed=*/21);
-  }
-  static void TearDownTestSuite() { delete fixture_; }
-  std::string Copy() {
-    const std::string to = scratch_.Sub("b" + std::to_string(copies_++));
-    CopyBundle(fixture_->bundle, to);
-    return to;
-  }
-  json Verify(const std::string& bundle, int* code, const std::vector<std::string>& extra = {}) {
-    return VerifyReportOf(bundle, fixture_->vkey, code, extra);
-  }
-  static bool Has(const json& report, const std::string& check) {
-    for (const json& f : report["failures"]) {
-      if (f["check"] == check) return true;
-    }
-    return false;
-  }
   // Replaces entry `index` by `bytes`, listing hashes that match them.
   static void Splice(const std::string& bundle, size_t index, const std::string& bytes) {
     BundleRecords r = ReadRecords(bundle);
-    Sha256 sha;
     Hash256 chain{};
-    for (size_t i = 0; i < r.records.size(); ++i) {
-      std::string entry = i == index ? bytes : r.records[i].substr(4, r.records[i].size() - 68);
-      const Hash256 leaf = LeafHash(sha, entry);
-      chain = ChainHash(sha, chain, leaf);
-      std::string rec;
-      for (int shift = 24; shift >= 0; shift -= 8) {
-        rec.push_back(static_cast<char>(entry.size() >> shift));
-      }
-      rec += entry;
-      rec.append(reinterpret_cast<const char*>(leaf.data()), leaf.size());
-      rec.append(reinterpret_cast<const char*>(chain.data()), chain.size());
-      r.records[i] = rec;
-    }
+    r.records[index] = RecordOf(bytes, &chain);
+    Relink(&r);
     WriteRecords(bundle, r);
   }
-
-  static AuditFixture* fixture_;
-  TempDir scratch_;
-  int copies_ = 0;
 };
-AuditFixture* AuditHostile::fixture_ = nullptr;
 
 TEST_F(AuditHostile, EntriesWithoutAnEventOrAPayloadAreNamedNotCrashedOn) {
   flatbuffers::FlatBufferBuilder no_event;
@@ -73,7 +36,7 @@ TEST_F(AuditHostile, EntriesWithoutAnEventOrAPayloadAreNamedNotCrashedOn) {
   json report = Verify(bundle, &code);
   ASSERT_EQ(code, 1) << "a report, not a crash";
   EXPECT_EQ(report["first_bad_index"], 7) << report["failures"].dump(2);
-  EXPECT_TRUE(Has(report, "entry_decode"));
+  EXPECT_TRUE(ReportHas(report, "entry_decode"));
 }
 
 TEST_F(AuditHostile, ASecondRowForOneContractFails) {
@@ -88,7 +51,7 @@ TEST_F(AuditHostile, ASecondRowForOneContractFails) {
   int code = -1;
   json report = Verify(bundle, &code);
   EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Has(report, "statement_row_extra")) << report["failures"].dump(2);
+  EXPECT_TRUE(ReportHas(report, "statement_row_extra")) << report["failures"].dump(2);
 }
 
 TEST_F(AuditHostile, AClosedMonthWithoutItsStatementFails) {
@@ -99,7 +62,7 @@ TEST_F(AuditHostile, AClosedMonthWithoutItsStatementFails) {
   int code = -1;
   json report = Verify(bundle, &code);
   EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Has(report, "statement_missing")) << report["failures"].dump(2);
+  EXPECT_TRUE(ReportHas(report, "statement_missing")) << report["failures"].dump(2);
   EXPECT_EQ(report["first_bad_index"], statement["closed_at_tree_size"]);
   // The auditor asking for that month gets the same answer.
   report = Verify(bundle, &code, {"--month", statement["month"]});
@@ -110,7 +73,7 @@ TEST_F(AuditHostile, AClosedMonthWithoutItsStatementFails) {
   WriteFile(bundle + "/manifest.json", manifest.dump());
   report = Verify(bundle, &code);
   EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Has(report, "statement_missing"));
+  EXPECT_TRUE(ReportHas(report, "statement_missing"));
   ASSERT_EQ(report["warnings"].size(), 1u);
   EXPECT_NE(report["warnings"][0].get<std::string>().find(statement["month"].get<std::string>()),
             std::string::npos);
@@ -119,16 +82,8 @@ TEST_F(AuditHostile, AClosedMonthWithoutItsStatementFails) {
 TEST_F(AuditHostile, EntriesAppendedWithoutASignatureAreNamed) {
   const std::string bundle = Copy();
   BundleRecords r = ReadRecords(bundle);
-  const std::string last = r.records.back().substr(4, r.records.back().size() - 68);
-  Sha256 sha;
-  Hash256 chain;
-  std::memcpy(chain.data(), r.records.back().data() + r.records.back().size() - 32, 32);
-  const Hash256 leaf = LeafHash(sha, last);
-  chain = ChainHash(sha, chain, leaf);
-  std::string rec = r.records.back().substr(0, r.records.back().size() - 64);
-  rec.append(reinterpret_cast<const char*>(leaf.data()), 32);
-  rec.append(reinterpret_cast<const char*>(chain.data()), 32);
-  r.records.push_back(rec);
+  r.records.push_back(r.records.back());  // the last entry again, linked after it
+  Relink(&r);
   WriteRecords(bundle, r);
   json manifest = json::parse(ReadFile(bundle + "/manifest.json"));
   manifest["tree_size"] = fixture_->size + 1;
@@ -143,7 +98,7 @@ TEST_F(AuditHostile, AnotherOriginOrAWitnessKeyIsNotTheLog) {
   int code = -1;
   json report = Verify(fixture_->bundle, &code, {"--origin", "staging.example/ledger"});
   EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Has(report, "checkpoint_origin")) << report["failures"].dump(2);
+  EXPECT_TRUE(ReportHas(report, "checkpoint_origin")) << report["failures"].dump(2);
   auto r = RunCli(
       {"keygen", "--name", "gpuledger.test/ledger", "--cosigner", "--out", scratch_.Sub("w")});
   ASSERT_EQ(r.exit_code, 0);
