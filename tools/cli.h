@@ -29,6 +29,13 @@ int Failure(const Status& status);
                                                                    const std::string& data_dir,
                                                                    const ProjectionOptions& options,
                                                                    bool quiet);
+// A new key pair named `name` (a witness's cosignature key when `cosigner`), written as
+// PREFIX.key (0600) and PREFIX.vkey; neither file may exist. Returns both texts.
+struct KeyFiles {
+  std::string private_key, vkey;
+};
+[[nodiscard]] Result<KeyFiles> MakeKeyFiles(const std::string& name, bool cosigner,
+                                            const std::string& prefix);
 // The text of a key file written by `gpuledger keygen` (one line; the newline dropped).
 [[nodiscard]] Result<std::string> ReadKeyFile(const std::string& path);
 // Prints progress of `what` to stderr at most once a second (nullptr when quiet).

@@ -36,18 +36,11 @@ struct KeygenArgs {
 };
 
 int RunKeygen(const KeygenArgs& args) {
-  const uint8_t type = args.cosigner ? audit::kKeyTypeCosignature : audit::kKeyTypeEd25519;
-  auto key = audit::GenerateSignerKey(args.name, type);
-  if (!key.ok()) return Failure(key.status());
-  const std::string vkey = audit::EncodeVerifierKey(key->verifier);
-  if (Status s = WriteNewFile(args.out + ".key", audit::EncodeSignerKey(key.value()) + "\n", 0600);
-      !s.ok()) {
-    return Failure(s);
-  }
-  if (Status s = WriteNewFile(args.out + ".vkey", vkey + "\n", 0644); !s.ok()) return Failure(s);
+  auto files = MakeKeyFiles(args.name, args.cosigner, args.out);
+  if (!files.ok()) return Failure(files.status());
   ordered_json out = {{"name", args.name},
                       {"type", args.cosigner ? "cosignature/v1" : "ed25519"},
-                      {"vkey", vkey},
+                      {"vkey", files->vkey},
                       {"private_key_file", args.out + ".key"},
                       {"public_key_file", args.out + ".vkey"}};
   std::cout << out.dump() << "\n";
@@ -194,6 +187,16 @@ void AddProveCommands(CLI::App& app, std::vector<Command>* commands) {
 }
 
 }  // namespace
+
+Result<KeyFiles> MakeKeyFiles(const std::string& name, bool cosigner, const std::string& prefix) {
+  const uint8_t type = cosigner ? audit::kKeyTypeCosignature : audit::kKeyTypeEd25519;
+  auto key = audit::GenerateSignerKey(name, type);
+  if (!key.ok()) return key.status();
+  KeyFiles files{audit::EncodeSignerKey(key.value()), audit::EncodeVerifierKey(key->verifier)};
+  if (Status s = WriteNewFile(prefix + ".key", files.private_key + "\n", 0600); !s.ok()) return s;
+  if (Status s = WriteNewFile(prefix + ".vkey", files.vkey + "\n", 0644); !s.ok()) return s;
+  return files;
+}
 
 Result<std::string> ReadKeyFile(const std::string& path) {
   std::ifstream file(path, std::ios::binary);

@@ -17,7 +17,6 @@
 #include "gpuledger/kafka_produce.h"
 #include "gpuledger/projections.h"
 #include "gpuledger/simulate.h"
-#include "ledger/audit/note.h"
 #include "tools/cli.h"
 
 namespace gpuledger::cli {
@@ -224,17 +223,12 @@ Result<ordered_json> ProjectionSummary(const Ledger& ledger, const std::string& 
 
 // The log's signing key, written as `gpuledger keygen` would (keys/log.key, keys/log.vkey).
 Result<std::string> MakeDemoKey(const fs::path& dir, std::string* vkey_path) {
-  auto key = audit::GenerateSignerKey(kDemoOrigin);
-  if (!key.ok()) return key.status();
   std::error_code ec;
   fs::create_directories(dir, ec);
-  const std::string text = audit::EncodeSignerKey(key.value());
+  auto files = MakeKeyFiles(std::string(kDemoOrigin), /*cosigner=*/false, (dir / "log").string());
+  if (!files.ok()) return files.status();
   *vkey_path = (dir / "log.vkey").string();
-  std::ofstream(dir / "log.key", std::ios::binary | std::ios::trunc) << text << "\n";
-  std::ofstream(*vkey_path, std::ios::binary | std::ios::trunc)
-      << audit::EncodeVerifierKey(key->verifier) << "\n";
-  fs::permissions(dir / "log.key", fs::perms::owner_read | fs::perms::owner_write, ec);
-  return text;
+  return std::move(files->private_key);
 }
 
 // The auditor's part: the checkpoints serve signed, and a bundle to verify offline.
