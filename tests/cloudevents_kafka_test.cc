@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "ledger/event_parse.h"
+#include "ledger/intake/event_parse.h"
 #include "schemas/event_generated.h"
 #include "tests/event_gen.h"
 #include "tests/kafka_binding_events.h"

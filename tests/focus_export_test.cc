@@ -1,7 +1,7 @@
 // The FOCUS export: WriteFocusCsv on hand-made settlement rows (exact amounts, which rows
 // appear), and the whole `gpuledger export focus` of a simulated, closed and then adjusted
 // month checked by the FinOps Foundation's focus-validator (ops/install-focus-validator.sh).
-#include "tools/focus_export.h"
+#include "tools/export/focus_export.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

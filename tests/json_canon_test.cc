@@ -1,6 +1,6 @@
 // Tests for RFC 8785 (JCS) canonicalisation. Expected strings come from RFC 8785 itself
 // (sections 3.2.2, 3.2.3, Appendix B) and were cross-checked with node's JSON.stringify.
-#include "ledger/json_canon.h"
+#include "ledger/intake/json_canon.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>

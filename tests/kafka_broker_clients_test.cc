@@ -9,7 +9,7 @@
 #include "gpuledger/file_intake.h"
 #include "gpuledger/json_lines.h"
 #include "gpuledger/ledger.h"
-#include "gpuledger/simulate.h"
+#include "tools/csp/simulate.h"
 #include "tests/kafka_test_util.h"
 #include "tests/test_util.h"
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "consumers/rdkafka_handles.h"
+#include "consumers/kafka/rdkafka_handles.h"
 #include "tests/kafka_test_util.h"
 
 namespace gpuledger {

@@ -2,7 +2,7 @@
 // with a plain consumer and matched to the file's lines (count, value, headers, key, order);
 // refused properties, broker errors and an unreachable cluster give a non-OK result.
 // No timing asserts: every wait has a generous deadline that only guards against a hang.
-#include "gpuledger/kafka_produce.h"
+#include "tools/csp/kafka_produce.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "consumers/rdkafka_handles.h"
+#include "consumers/kafka/rdkafka_handles.h"
 #include "gpuledger/cloudevents_kafka.h"
 #include "tests/event_gen.h"
 #include "tests/kafka_test_util.h"

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 
-#include "consumers/kafka_admin.h"
+#include "consumers/kafka/kafka_admin.h"
 #include "tests/event_gen.h"
 #include "tests/test_util.h"
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "consumers/kafka_mock.h"
-#include "consumers/rdkafka_handles.h"
+#include "consumers/kafka/kafka_mock.h"
+#include "consumers/kafka/rdkafka_handles.h"
 #include "gpuledger/kafka_ingest.h"
-#include "gpuledger/kafka_produce.h"
+#include "tools/csp/kafka_produce.h"
 
 namespace gpuledger::testing {
 

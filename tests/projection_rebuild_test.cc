@@ -15,7 +15,7 @@
 
 #include "gpuledger/ledger.h"
 #include "gpuledger/projections.h"
-#include "gpuledger/simulate.h"
+#include "tools/csp/simulate.h"
 #include "tests/test_util.h"
 
 namespace gpuledger::testing {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "gpuledger/simulate.h"
+#include "tools/csp/simulate.h"
 #include "schemas/event_generated.h"
 #include "tests/replay_test_util.h"
 

@@ -1,6 +1,6 @@
 // The simulator: deterministic bytes, a stream the real intake accepts, the promised fault
 // outcomes, time order, and the capacity cadence.
-#include "gpuledger/simulate.h"
+#include "tools/csp/simulate.h"
 
 #include <gtest/gtest.h>
 

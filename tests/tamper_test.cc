@@ -15,7 +15,7 @@
 #include "gpuledger/ledger.h"
 #include "ledger/audit/merkle.h"
 #include "ledger/audit/sha256.h"
-#include "ledger/ledger_format.h"
+#include "ledger/store/ledger_format.h"
 #include "tests/event_gen.h"
 #include "tests/test_util.h"
 

@@ -1,7 +1,7 @@
 // The Judge thread of Kafka ingest (kafka_judge.h).
-#include "consumers/kafka_judge.h"
+#include "consumers/kafka/kafka_judge.h"
 
-#include "consumers/rdkafka_handles.h"
+#include "consumers/kafka/rdkafka_handles.h"
 
 namespace gpuledger::kafka {
 

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "consumers/rdkafka_handles.h"
+#include "consumers/kafka/rdkafka_handles.h"
 
 namespace gpuledger::kafka {
 

@@ -8,8 +8,8 @@
 #include <set>
 #include <thread>
 
-#include "consumers/kafka_judge.h"
-#include "consumers/rdkafka_handles.h"
+#include "consumers/kafka/kafka_judge.h"
+#include "consumers/kafka/rdkafka_handles.h"
 #include "gpuledger/cloudevents_kafka.h"
 
 namespace gpuledger {

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "consumers/projection_apply.h"
-#include "consumers/projection_read.h"
+#include "consumers/projections/projection_apply.h"
+#include "consumers/projections/projection_read.h"
 #include "gpuledger/projections.h"
 
 namespace gpuledger::proj {

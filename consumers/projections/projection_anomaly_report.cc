@@ -5,10 +5,10 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "consumers/projection_apply.h"
-#include "consumers/projection_format.h"
-#include "consumers/projection_impl.h"
-#include "consumers/projection_read.h"
+#include "consumers/projections/projection_apply.h"
+#include "consumers/projections/projection_format.h"
+#include "consumers/projections/projection_impl.h"
+#include "consumers/projections/projection_read.h"
 #include "gpuledger/projections.h"
 
 namespace gpuledger {

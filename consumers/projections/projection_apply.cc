@@ -1,5 +1,5 @@
 // Applying one ledger entry: decode it and dispatch on its type (projection_apply.h).
-#include "consumers/projection_apply.h"
+#include "consumers/projections/projection_apply.h"
 
 #include <flatbuffers/flatbuffers.h>
 

@@ -18,9 +18,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "consumers/projection_format.h"
-#include "consumers/projection_hour.h"
-#include "consumers/projection_store.h"
+#include "consumers/projections/projection_format.h"
+#include "consumers/projections/projection_hour.h"
+#include "consumers/projections/projection_store.h"
 #include "gpuledger/ledger.h"
 #include "gpuledger/status.h"
 

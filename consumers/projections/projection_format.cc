@@ -1,5 +1,5 @@
 // Encoding of the projections' keys and records (projection_format.h, docs/projections.md).
-#include "consumers/projection_format.h"
+#include "consumers/projections/projection_format.h"
 
 #include <algorithm>
 

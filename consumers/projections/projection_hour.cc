@@ -1,5 +1,5 @@
 // Delivered GPU-seconds of one clock hour and its double claims (projection_hour.h).
-#include "consumers/projection_hour.h"
+#include "consumers/projections/projection_hour.h"
 
 #include <algorithm>
 

@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "consumers/projection_format.h"
+#include "consumers/projections/projection_format.h"
 
 namespace gpuledger::proj {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "consumers/projection_store.h"
+#include "consumers/projections/projection_store.h"
 #include "gpuledger/projections.h"
 
 namespace gpuledger {

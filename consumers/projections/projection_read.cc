@@ -1,8 +1,8 @@
-#include "consumers/projection_read.h"
+#include "consumers/projections/projection_read.h"
 
 #include <algorithm>
 
-#include "consumers/projection_apply.h"  // MonthBounds
+#include "consumers/projections/projection_apply.h"  // MonthBounds
 
 namespace gpuledger::proj {
 

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "consumers/projection_format.h"
-#include "consumers/projection_store.h"
+#include "consumers/projections/projection_format.h"
+#include "consumers/projections/projection_store.h"
 #include "gpuledger/status.h"
 #include "gpuledger/types.h"
 

@@ -4,10 +4,10 @@
 #include <map>
 #include <tuple>
 
-#include "consumers/projection_apply.h"
-#include "consumers/projection_format.h"
-#include "consumers/projection_impl.h"
-#include "consumers/projection_read.h"
+#include "consumers/projections/projection_apply.h"
+#include "consumers/projections/projection_format.h"
+#include "consumers/projections/projection_impl.h"
+#include "consumers/projections/projection_read.h"
 #include "gpuledger/projections.h"
 
 namespace gpuledger {

@@ -1,10 +1,10 @@
-#include "consumers/projection_store.h"
+#include "consumers/projections/projection_store.h"
 
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 
-#include "consumers/projection_format.h"
+#include "consumers/projections/projection_format.h"
 
 namespace gpuledger::proj {
 

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "consumers/projection_apply.h"
-#include "consumers/projection_read.h"
+#include "consumers/projections/projection_apply.h"
+#include "consumers/projections/projection_read.h"
 #include "schemas/event_generated.h"
 
 namespace gpuledger::proj {

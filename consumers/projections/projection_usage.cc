@@ -3,7 +3,7 @@
 #include <map>
 #include <vector>
 
-#include "consumers/projection_apply.h"
+#include "consumers/projections/projection_apply.h"
 #include "gpuledger/projections.h"
 
 namespace gpuledger::proj {

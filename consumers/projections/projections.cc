@@ -6,10 +6,10 @@
 #include <chrono>
 #include <filesystem>
 
-#include "consumers/projection_apply.h"
-#include "consumers/projection_format.h"
-#include "consumers/projection_impl.h"
-#include "consumers/projection_store.h"
+#include "consumers/projections/projection_apply.h"
+#include "consumers/projections/projection_format.h"
+#include "consumers/projections/projection_impl.h"
+#include "consumers/projections/projection_store.h"
 
 namespace gpuledger {
 

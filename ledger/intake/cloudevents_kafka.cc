@@ -9,10 +9,10 @@
 
 #include "gpuledger/json_lines.h"
 #include "gpuledger/types.h"
-#include "ledger/entry_codec.h"
-#include "ledger/event_json.h"
-#include "ledger/event_parse.h"
-#include "ledger/ledger_format.h"
+#include "ledger/store/entry_codec.h"
+#include "ledger/intake/event_json.h"
+#include "ledger/intake/event_parse.h"
+#include "ledger/store/ledger_format.h"
 
 namespace gpuledger {
 namespace {

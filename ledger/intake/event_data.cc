@@ -6,7 +6,7 @@
 #include <unordered_set>
 
 #include "ledger/audit/rfc3339.h"
-#include "ledger/event_parse.h"
+#include "ledger/intake/event_parse.h"
 
 namespace gpuledger {
 namespace {

@@ -1,4 +1,4 @@
-#include "ledger/event_json.h"
+#include "ledger/intake/event_json.h"
 
 #include <simdjson.h>
 
@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "ledger/audit/rfc3339.h"
-#include "ledger/json_canon.h"
+#include "ledger/intake/json_canon.h"
 #include "schemas/event_generated.h"
 
 namespace gpuledger {

@@ -1,11 +1,11 @@
-#include "ledger/event_parse.h"
+#include "ledger/intake/event_parse.h"
 
 #include <algorithm>
 #include <array>
 
 #include "ledger/audit/rfc3339.h"
-#include "ledger/json_canon.h"
-#include "ledger/ledger_format.h"
+#include "ledger/intake/json_canon.h"
+#include "ledger/store/ledger_format.h"
 
 namespace gpuledger {
 namespace {

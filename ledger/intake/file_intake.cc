@@ -19,7 +19,7 @@
 
 #include "gpuledger/json_lines.h"
 #include "ledger/audit/sha256.h"
-#include "ledger/ledger_format.h"
+#include "ledger/store/ledger_format.h"
 
 namespace gpuledger {
 namespace {

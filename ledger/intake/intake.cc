@@ -3,8 +3,8 @@
 // event_data.cc; this file holds checks 2 and 7-9 and stages what each outcome writes.
 #include <cstring>
 
-#include "ledger/ledger_format.h"
-#include "ledger/ledger_impl.h"
+#include "ledger/store/ledger_format.h"
+#include "ledger/store/ledger_impl.h"
 
 namespace gpuledger {
 namespace {

@@ -1,8 +1,8 @@
 // Encoding of the intake state records (ledger_format.h) and the effects of a void.
 #include <cstring>
 
-#include "ledger/ledger_format.h"
-#include "ledger/ledger_impl.h"
+#include "ledger/store/ledger_format.h"
+#include "ledger/store/ledger_impl.h"
 
 namespace gpuledger {
 

@@ -19,7 +19,7 @@
 //   and yields an embedded NUL (string_view length 1).
 // Also: iterating `for (auto f : element.get_object().value_unsafe())` dangles (value_unsafe
 // of a temporary simdjson_result returns T&&); copy the dom::object into a local first.
-#include "ledger/json_canon.h"
+#include "ledger/intake/json_canon.h"
 
 #include <simdjson.h>
 

@@ -5,7 +5,7 @@
 #include <ctime>
 
 #include "ledger/audit/merkle.h"
-#include "ledger/prepared.h"
+#include "ledger/intake/prepared.h"
 
 namespace gpuledger {
 

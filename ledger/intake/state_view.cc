@@ -1,8 +1,8 @@
-#include "ledger/state_view.h"
+#include "ledger/intake/state_view.h"
 
 #include <memory>
 
-#include "ledger/ledger_format.h"
+#include "ledger/store/ledger_format.h"
 
 namespace gpuledger {
 namespace {

@@ -1,4 +1,4 @@
-#include "ledger/batch_writer.h"
+#include "ledger/store/batch_writer.h"
 
 #include <pthread.h>
 

@@ -1,6 +1,6 @@
 // Ledger::SignCheckpoint and friends: C2SP signed checkpoints of the ledger's tree, stored
 // beside it, and RFC 9162 proofs read from the stored tree nodes (docs/audit.md).
-#include "ledger/checkpoint.h"
+#include "ledger/store/checkpoint.h"
 
 #include <rocksdb/write_batch.h>
 
@@ -8,7 +8,7 @@
 
 #include "ledger/audit/note.h"
 #include "ledger/audit/proof.h"
-#include "ledger/ledger_format.h"
+#include "ledger/store/ledger_format.h"
 
 namespace gpuledger {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "gpuledger/ledger.h"
 #include "ledger/audit/proof.h"
-#include "ledger/ledger_impl.h"
+#include "ledger/store/ledger_impl.h"
 
 namespace gpuledger {
 

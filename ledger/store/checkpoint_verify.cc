@@ -1,7 +1,7 @@
 // `verify` of the stored checkpoints: each must be a signed tlog-checkpoint of this ledger's
 // tree at its size, signed by a key stored with it.
 #include "ledger/audit/note.h"
-#include "ledger/checkpoint.h"
+#include "ledger/store/checkpoint.h"
 
 namespace gpuledger {
 namespace {

@@ -1,4 +1,4 @@
-#include "ledger/entry_codec.h"
+#include "ledger/store/entry_codec.h"
 
 #include <cstring>
 

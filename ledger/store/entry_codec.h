@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "gpuledger/ledger.h"
-#include "ledger/event_parse.h"
+#include "ledger/intake/event_parse.h"
 
 namespace gpuledger {
 

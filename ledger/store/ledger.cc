@@ -10,8 +10,8 @@
 #include <ctime>
 
 #include "gpuledger/cloudevents_kafka.h"
-#include "ledger/ledger_format.h"
-#include "ledger/ledger_impl.h"
+#include "ledger/store/ledger_format.h"
+#include "ledger/store/ledger_impl.h"
 
 namespace gpuledger {
 namespace {

@@ -49,12 +49,12 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/checkpoint.h"
-#include "ledger/ledger_format.h"
-#include "ledger/ledger_impl.h"
-#include "ledger/verify_scan.h"
-#include "ledger/verify_sha256.h"
-#include "ledger/verify_side.h"
+#include "ledger/store/checkpoint.h"
+#include "ledger/store/ledger_format.h"
+#include "ledger/store/ledger_impl.h"
+#include "ledger/store/verify_scan.h"
+#include "ledger/store/verify_sha256.h"
+#include "ledger/store/verify_side.h"
 
 namespace gpuledger {
 namespace {

@@ -1,5 +1,5 @@
 // The scanning half of Ledger::Verify: see the comment at the top of ledger/verify.cc.
-#include "ledger/verify_scan.h"
+#include "ledger/store/verify_scan.h"
 
 #include <algorithm>
 #include <bit>

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "ledger/ledger_format.h"
-#include "ledger/ledger_impl.h"
-#include "ledger/verify_sha256.h"
-#include "ledger/verify_side.h"
+#include "ledger/store/ledger_format.h"
+#include "ledger/store/ledger_impl.h"
+#include "ledger/store/verify_sha256.h"
+#include "ledger/store/verify_side.h"
 
 namespace gpuledger::verify_internal {
 

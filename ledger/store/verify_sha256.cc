@@ -1,4 +1,4 @@
-#include "ledger/verify_sha256.h"
+#include "ledger/store/verify_sha256.h"
 
 #include "ledger/audit/merkle.h"
 

@@ -1,11 +1,11 @@
-#include "ledger/verify_side.h"
+#include "ledger/store/verify_side.h"
 
 #include <rocksdb/db.h>
 
 #include <cstring>
 #include <memory>
 
-#include "ledger/ledger_format.h"
+#include "ledger/store/ledger_format.h"
 #include "schemas/event_generated.h"
 #include "schemas/ledger_entry_generated.h"
 

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "gpuledger/ledger.h"
-#include "ledger/ledger_impl.h"
+#include "ledger/store/ledger_impl.h"
 
 namespace gpuledger {
 

@@ -38,7 +38,7 @@
 #include "ledger/audit/bundle_format.h"
 #include "ledger/audit/note.h"
 #include "ledger/audit/proof.h"
-#include "tools/bench_events.h"
+#include "tools/bench/bench_events.h"
 
 namespace {
 

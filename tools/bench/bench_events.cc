@@ -1,4 +1,4 @@
-#include "tools/bench_events.h"
+#include "tools/bench/bench_events.h"
 
 #include <algorithm>
 #include <cinttypes>

@@ -35,8 +35,8 @@
 
 #include "gpuledger/file_intake.h"
 #include "gpuledger/ledger.h"
-#include "ledger/ledger_format.h"
-#include "tools/bench_events.h"
+#include "ledger/store/ledger_format.h"
+#include "tools/bench/bench_events.h"
 
 namespace {
 

@@ -16,12 +16,12 @@
 #include <set>
 #include <string>
 
-#include "consumers/kafka_admin.h"
-#include "consumers/rdkafka_handles.h"
+#include "consumers/kafka/kafka_admin.h"
+#include "consumers/kafka/rdkafka_handles.h"
 #include "gpuledger/file_intake.h"
 #include "gpuledger/kafka_ingest.h"
-#include "gpuledger/kafka_produce.h"
-#include "gpuledger/simulate.h"
+#include "tools/csp/kafka_produce.h"
+#include "tools/csp/simulate.h"
 
 namespace {
 

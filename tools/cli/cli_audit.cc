@@ -10,7 +10,7 @@
 
 #include "ledger/audit/note.h"
 #include "ledger/audit/proof.h"
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 namespace gpuledger::cli {
 namespace {

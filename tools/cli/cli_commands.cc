@@ -9,7 +9,7 @@
 
 #include "gpuledger/file_intake.h"
 #include "gpuledger/ledger.h"
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 namespace gpuledger::cli {
 

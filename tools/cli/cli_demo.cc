@@ -11,11 +11,11 @@
 #include <iostream>
 #include <map>
 
-#include "consumers/rdkafka_handles.h"
+#include "consumers/kafka/rdkafka_handles.h"
 #include "gpuledger/kafka_ingest.h"
-#include "gpuledger/kafka_produce.h"
-#include "gpuledger/simulate.h"
-#include "tools/cli.h"
+#include "tools/csp/kafka_produce.h"
+#include "tools/csp/simulate.h"
+#include "tools/cli/cli.h"
 
 namespace gpuledger::cli {
 namespace {

@@ -12,12 +12,12 @@
 #include <iostream>
 #include <vector>
 
-#include "consumers/kafka_mock.h"
+#include "consumers/kafka/kafka_mock.h"
 #include "gpuledger/kafka_ingest.h"
-#include "gpuledger/kafka_produce.h"
+#include "tools/csp/kafka_produce.h"
 #include "gpuledger/projections.h"
-#include "gpuledger/simulate.h"
-#include "tools/cli.h"
+#include "tools/csp/simulate.h"
+#include "tools/cli/cli.h"
 
 namespace gpuledger::cli {
 

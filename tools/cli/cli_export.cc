@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gpuledger/projections.h"
-#include "tools/cli.h"
-#include "tools/focus_export.h"
+#include "tools/cli/cli.h"
+#include "tools/export/focus_export.h"
 
 namespace gpuledger::cli {
 namespace {

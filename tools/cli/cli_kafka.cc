@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gpuledger/kafka_ingest.h"
-#include "gpuledger/kafka_produce.h"
-#include "tools/cli.h"
+#include "tools/csp/kafka_produce.h"
+#include "tools/cli/cli.h"
 
 namespace gpuledger::cli {
 namespace {

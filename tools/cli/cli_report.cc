@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gpuledger/projections.h"
-#include "tools/cli.h"
-#include "tools/report_table.h"
+#include "tools/cli/cli.h"
+#include "tools/export/report_table.h"
 
 namespace gpuledger::cli {
 namespace {

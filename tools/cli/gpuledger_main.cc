@@ -2,7 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 int main(int argc, char** argv) {
   using namespace gpuledger::cli;

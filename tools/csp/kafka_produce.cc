@@ -1,7 +1,7 @@
 // The JSON Lines producer: one record per non-blank line, keyed by the event's source, with
 // librdkafka's idempotent producer; every record ends with exactly one outcome (a delivery
 // report, a local refusal, or "not delivered" after the flush timeout).
-#include "gpuledger/kafka_produce.h"
+#include "tools/csp/kafka_produce.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "consumers/rdkafka_handles.h"
+#include "consumers/kafka/rdkafka_handles.h"
 #include "gpuledger/json_lines.h"
 
 namespace gpuledger {

@@ -5,7 +5,7 @@
 // and the settlement of the month see every capacity report. Events are generated one clock
 // hour at a time (those whose time lies in (hour start, hour end]) and sorted within the
 // hour, so memory stays bounded at any scale.
-#include "gpuledger/simulate.h"
+#include "tools/csp/simulate.h"
 
 #include <fmt/format.h>
 

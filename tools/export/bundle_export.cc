@@ -13,8 +13,8 @@
 #include "ledger/audit/merkle.h"
 #include "ledger/audit/note.h"
 #include "schemas/ledger_entry_generated.h"
-#include "tools/cli.h"
-#include "tools/report_table.h"
+#include "tools/cli/cli.h"
+#include "tools/export/report_table.h"
 
 namespace gpuledger::cli {
 namespace {

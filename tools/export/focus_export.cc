@@ -1,5 +1,5 @@
 // FOCUS 1.2 export of a settlement month; the mapping is explained in docs/focus.md.
-#include "tools/focus_export.h"
+#include "tools/export/focus_export.h"
 
 #include <algorithm>
 #include <array>

@@ -11,7 +11,7 @@
 
 #include "gpuledger/projections.h"
 #include "gpuledger/status.h"
-#include "tools/csv.h"
+#include "tools/export/csv.h"
 
 namespace gpuledger {
 

@@ -1,12 +1,12 @@
 // Report tables: field names and their order are a stable contract (spec section 8,
 // docs/reports.md). Change them only by adding.
-#include "tools/report_table.h"
+#include "tools/export/report_table.h"
 
 #include <cassert>
 #include <nlohmann/json.hpp>
 
-#include "tools/cli.h"
-#include "tools/csv.h"
+#include "tools/cli/cli.h"
+#include "tools/export/csv.h"
 
 namespace gpuledger::cli {
 namespace {
