@@ -5,15 +5,12 @@
 
 #include <algorithm>
 
+#include "gpuledger/assert.h"
 #include "schemas/event_generated.h"
 #include "schemas/ledger_entry_generated.h"
 
 namespace gpuledger::proj {
 namespace {
-
-std::string_view View(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
-}
 
 Status Missing(uint64_t index, std::string_view what) {
   return Status::Corruption("entry " + std::to_string(index) + ": " + std::string(what));
@@ -46,14 +43,14 @@ Result<std::optional<std::string>> Applier::GetHot(std::string_view key) const {
 }
 
 void Applier::PutHot(std::string_view key, std::string_view value) {
-  assert(IsHot(key));
+  GPULEDGER_ASSERT(IsHot(key), "only hot keys go through the hot cache");
   store_->Put(key, value);
   if (hot_.size() >= kHotKeysMax) hot_.clear();
   hot_[std::string(key)] = std::string(value);
 }
 
 void Applier::DeleteHot(std::string_view key) {
-  assert(IsHot(key));
+  GPULEDGER_ASSERT(IsHot(key), "only hot keys go through the hot cache");
   store_->Delete(key);
   hot_[std::string(key)] = std::nullopt;
 }

@@ -9,6 +9,8 @@
 // applying a batch O(batch), not O(history). Private to consumers/. Not thread-safe.
 #pragma once
 
+#include <flatbuffers/flatbuffers.h>
+
 #include <cstdint>
 #include <map>
 #include <set>
@@ -29,6 +31,13 @@ struct Event;
 }
 
 namespace gpuledger::proj {
+
+// A FlatBuffers string as a view; a missing one (an optional field) is empty. The one
+// copy for the projections; gpuledger-verify's replay (tools/verify/replay_state.h) has its own, as
+// it shares no code with the other side.
+inline std::string_view View(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
+}
 
 class Applier {
  public:

@@ -39,6 +39,8 @@ Result<std::optional<std::string>> Store::Get(std::string_view key) const {
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
+  // RocksDB's Corruption (a checksum) is a real mismatch; anything else is the disk's.
+  if (!s.ok() && s.IsCorruption()) return Status::Corruption("projections read: " + s.ToString());
   if (!s.ok()) return Status::IOError("projections read: " + s.ToString());
   return std::optional<std::string>(std::move(value));
 }

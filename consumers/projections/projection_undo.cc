@@ -13,10 +13,6 @@
 namespace gpuledger::proj {
 namespace {
 
-std::string_view View(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
-}
-
 // The keys (and values) of a prefix, collected first: the batch must not change under a
 // scan of it.
 Result<std::vector<std::pair<std::string, std::string>>> Collect(const Store& store,

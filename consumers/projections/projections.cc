@@ -10,6 +10,7 @@
 #include "consumers/projections/projection_format.h"
 #include "consumers/projections/projection_impl.h"
 #include "consumers/projections/projection_store.h"
+#include "gpuledger/assert.h"
 
 namespace gpuledger {
 
@@ -146,11 +147,19 @@ static Status CatchUpBatch(Projections::Impl* impl, const Ledger& ledger, proj::
   uint64_t next = first;
   Status s =
       ledger.ScanEntries(first, end, [&](uint64_t index, std::string_view stored) -> Result<bool> {
+        // Applied-index continuity: entries are applied once each, in index order.
+        GPULEDGER_ASSERT(index == next, "the projections expected entry " + std::to_string(next) +
+                                            ", the scan gave " + std::to_string(index));
         if (Status a = applier->Apply(index, stored); !a.ok()) return a;
         next = index + 1;
         return impl->store->staged_bytes() < impl->options.batch_bytes_max;  // else: batch full
       });
   if (!s.ok()) return s;
+  // A scan that returned ok gave at least one entry (a gap is a Corruption status): every
+  // batch advances, so CatchUp ends.
+  GPULEDGER_ASSERT(next > first && next <= end, "a projections batch from entry " +
+                                                    std::to_string(first) + " ended at " +
+                                                    std::to_string(next));
   if (Status f = applier->Flush(); !f.ok()) return f;
   proj::Writer w;
   w.U64(next);

@@ -2,10 +2,11 @@
 // Exceptions never cross the library boundary; every fallible call returns one of these.
 #pragma once
 
-#include <cassert>
 #include <optional>
 #include <string>
 #include <utility>
+
+#include "gpuledger/assert.h"
 
 namespace gpuledger {
 
@@ -33,31 +34,37 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-// A value or the Status saying why there is none.
+// A value or the Status saying why there is none. value() on an error aborts with the
+// error's message in every build type (GPULEDGER_ASSERT): check ok() first.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) { assert(!status_.ok()); }  // NOLINT
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
+    GPULEDGER_ASSERT(!status_.ok(), "a Result made from an ok Status holds no value");
+  }
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
   T& value() & {
-    assert(ok());
+    CheckHasValue();
     return *value_;
   }
   const T& value() const& {
-    assert(ok());
+    CheckHasValue();
     return *value_;
   }
   T&& value() && {
-    assert(ok());
+    CheckHasValue();
     return std::move(*value_);
   }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
  private:
+  void CheckHasValue() const {
+    GPULEDGER_ASSERT(ok(), "Result::value() on an error: " + status_.message());
+  }
   Status status_;
   std::optional<T> value_;
 };

@@ -20,6 +20,8 @@
 #include <string>
 #include <string_view>
 
+#include "ledger/audit/sha256.h"
+
 namespace gpuledger::bundle {
 
 inline constexpr std::string_view kFormat = "gpuledger-bundle/v1";
@@ -32,8 +34,7 @@ inline constexpr std::string_view kStatementsDir = "statements";
 
 inline constexpr std::string_view kEntriesMagic = "gpuledger-entries/v1\n";
 inline constexpr size_t kLengthBytes = 4;
-inline constexpr size_t kHashBytes = 32;
-inline constexpr size_t kRecordTrailerBytes = 2 * kHashBytes;  // leaf || chain
+inline constexpr size_t kRecordTrailerBytes = 2 * kSha256Bytes;  // leaf || chain
 // An entry holds one message (at most 1 MiB) twice at most (raw and typed) plus a little.
 inline constexpr size_t kEntryBytesMax = 4u << 20;
 inline constexpr size_t kManifestBytesMax = 64u << 20;

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cassert>
 #include <span>
 #include <utility>
+
+#include "gpuledger/assert.h"
 
 namespace gpuledger {
 namespace {
@@ -57,8 +58,11 @@ Hash256 ChainHash(Sha256& sha, const Hash256& previous_chain, const Hash256& lea
 MerkleFrontier::MerkleFrontier(uint64_t size, std::vector<Hash256> roots_largest_first)
     : size_(size), roots_(std::move(roots_largest_first)) {
   // One root per set bit of the size; anything else is not a frontier (callers restoring
-  // from storage must check this and report corruption rather than construct).
-  assert(roots_.size() == static_cast<size_t>(std::popcount(size_)));
+  // from storage read exactly that many roots, and report a missing one as a Status).
+  GPULEDGER_ASSERT(roots_.size() == static_cast<size_t>(std::popcount(size_)),
+                   "a frontier of size " + std::to_string(size_) + " needs " +
+                       std::to_string(std::popcount(size_)) + " subtree roots, not " +
+                       std::to_string(roots_.size()));
 }
 
 void MerkleFrontier::Append(Sha256& sha, const Hash256& leaf,

@@ -18,6 +18,11 @@ namespace gpuledger::audit {
 
 inline constexpr size_t kProofHashesMax = 128;  // 2 * 64 levels; more is malformed
 inline constexpr size_t kProofFileBytesMax = 1 << 16;
+// A consistency proof of two trees of at most 2^64 leaves has at most two hashes a level.
+static_assert(kProofHashesMax == 2 * 64);
+// A proof file at the hash limit still fits the file limit, as hex in JSON (3x with quotes
+// and commas) with room for its other fields.
+static_assert(kProofHashesMax * (2 * kSha256Bytes + 4) < kProofFileBytesMax / 2);
 
 // The hash of the perfect subtree at `level` number `index`: leaves
 // [index << level, (index + 1) << level). Level 0 is a leaf hash. Called only for subtrees

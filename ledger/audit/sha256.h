@@ -2,13 +2,16 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace gpuledger {
 
-using Hash256 = std::array<uint8_t, 32>;
+// The one size of every hash in the ledger, its tree, its bundles and its proofs.
+inline constexpr size_t kSha256Bytes = 32;
+using Hash256 = std::array<uint8_t, kSha256Bytes>;
 
 // Incremental SHA-256. Not thread-safe: one instance per thread. Reusable after Final().
 class Sha256 {

@@ -3,6 +3,7 @@
 // event_data.cc; this file holds checks 2 and 7-9 and stages what each outcome writes.
 #include <cstring>
 
+#include "gpuledger/assert.h"
 #include "ledger/store/ledger_format.h"
 #include "ledger/store/ledger_impl.h"
 
@@ -23,9 +24,9 @@ struct StateEffects {
   std::optional<DedupValue> void_target;      // event.voided
 };
 
-class Judge {
+class StateChecks {
  public:
-  Judge(const StateView& state, const Envelope& env) : state_(state), env_(env) {}
+  StateChecks(const StateView& state, const Envelope& env) : state_(state), env_(env) {}
 
   // Checks 7, 8, 9. Returns a failure, or nullopt with *effects filled; an I/O error is
   // returned as the Status.
@@ -45,7 +46,7 @@ class Judge {
   const Envelope& env_;
 };
 
-Result<std::optional<ContractState>> Judge::LoadContract(std::string_view id) const {
+Result<std::optional<ContractState>> StateChecks::LoadContract(std::string_view id) const {
   auto v = state_.Get(format::StateKey(format::kStateContract, id));
   if (!v.ok()) return v.status();
   if (!v.value()) return std::optional<ContractState>();
@@ -55,7 +56,7 @@ Result<std::optional<ContractState>> Judge::LoadContract(std::string_view id) co
   return std::optional<ContractState>(std::move(c));
 }
 
-Result<std::optional<AllocationState>> Judge::LoadAllocation(std::string_view id) const {
+Result<std::optional<AllocationState>> StateChecks::LoadAllocation(std::string_view id) const {
   auto v = state_.Get(format::StateKey(format::kStateAllocation, id));
   if (!v.ok()) return v.status();
   if (!v.value()) return std::optional<AllocationState>();
@@ -66,7 +67,8 @@ Result<std::optional<AllocationState>> Judge::LoadAllocation(std::string_view id
 }
 
 // Check 8: a CSP may refer only to its own contracts and the allocations on them.
-std::optional<CheckFailure> Judge::CspOwns(std::string_view csp_id, std::string_view what) const {
+std::optional<CheckFailure> StateChecks::CspOwns(std::string_view csp_id,
+                                                 std::string_view what) const {
   auto own = CspIdOfSource(env_.source);
   if (own && *own != csp_id) {
     return Fail(reason::kUnauthorizedSource,
@@ -76,8 +78,8 @@ std::optional<CheckFailure> Judge::CspOwns(std::string_view csp_id, std::string_
 }
 
 // Check 7 (unknown or voided contract) then check 8 (another CSP's contract).
-Result<std::optional<CheckFailure>> Judge::LiveContract(std::string_view id,
-                                                        ContractState* out) const {
+Result<std::optional<CheckFailure>> StateChecks::LiveContract(std::string_view id,
+                                                              ContractState* out) const {
   auto c = LoadContract(id);
   if (!c.ok()) return c.status();
   if (!c.value())
@@ -90,8 +92,8 @@ Result<std::optional<CheckFailure>> Judge::LiveContract(std::string_view id,
 
 // An allocation is live while its grant is not voided and the contract registration it was
 // granted on is live (a voided contract takes its allocations with it).
-Result<std::optional<CheckFailure>> Judge::LiveAllocation(std::string_view id,
-                                                          AllocationState* out) const {
+Result<std::optional<CheckFailure>> StateChecks::LiveAllocation(std::string_view id,
+                                                                AllocationState* out) const {
   auto a = LoadAllocation(id);
   if (!a.ok()) return a.status();
   if (!a.value())
@@ -110,7 +112,8 @@ Result<std::optional<CheckFailure>> Judge::LiveAllocation(std::string_view id,
   return CspOwns(out->csp_id, "allocation " + Q(id));
 }
 
-Result<std::optional<CheckFailure>> Judge::Void(const EventVoidedData& d, StateEffects* effects) {
+Result<std::optional<CheckFailure>> StateChecks::Void(const EventVoidedData& d,
+                                                      StateEffects* effects) {
   auto own = state_.Get(format::DedupKey(env_.source, d.event_id));
   if (!own.ok()) return own.status();
   if (!own.value()) {
@@ -139,8 +142,8 @@ Result<std::optional<CheckFailure>> Judge::Void(const EventVoidedData& d, StateE
   return std::optional<CheckFailure>();
 }
 
-Result<std::optional<CheckFailure>> Judge::Run(EventType type, const EventData& data,
-                                               StateEffects* fx) {
+Result<std::optional<CheckFailure>> StateChecks::Run(EventType type, const EventData& data,
+                                                     StateEffects* fx) {
   using R = Result<std::optional<CheckFailure>>;
   switch (type) {
     case EventType::kContractRegistered: {
@@ -234,6 +237,11 @@ void Ledger::Impl::StageSideRecord(char tag, uint64_t seq, std::string_view reco
 
 void Ledger::Impl::StageEntry(std::string_view entry_bytes, const Hash256& leaf) {
   const uint64_t index = working.size;
+  // Index continuity: the entry staged is the one after the last staged, in flight or durable.
+  GPULEDGER_ASSERT(index >= inflight.size && inflight.size >= committed.size,
+                   "staged entry " + std::to_string(index) + " after in-flight size " +
+                       std::to_string(inflight.size) + " and durable size " +
+                       std::to_string(committed.size));
   // `leaf` was computed from `entry_bytes` by the Preparer; verify recomputes every leaf.
   Hash256 chain = ChainHash(sha, working.chain, leaf);
   rocksdb::WriteBatch* batch = state->batch();
@@ -252,7 +260,10 @@ void Ledger::Impl::StageEntry(std::string_view entry_bytes, const Hash256& leaf)
   ++staged_messages;
   staged_bytes += entry_bytes.size() + 128;
   staged_anything = true;
-  assert(working.frontier.size() == working.size);
+  GPULEDGER_ASSERT(working.frontier.size() == working.size && working.size == index + 1,
+                   "after staging entry " + std::to_string(index) + " the frontier covers " +
+                       std::to_string(working.frontier.size()) + " entries, the tip " +
+                       std::to_string(working.size));
 }
 
 Result<Judgement> Ledger::Impl::Submit(std::string_view message, const Origin& origin,
@@ -295,7 +306,7 @@ Result<Judgement> Ledger::Impl::Submit(std::string_view message, const Origin& o
   const EventType type = prepared.type;
   const EventData& data = prepared.data;
   StateEffects fx;
-  auto verdict = Judge(*state, env).Run(type, data, &fx);
+  auto verdict = StateChecks(*state, env).Run(type, data, &fx);
   if (!verdict.ok()) return verdict.status();
   if (verdict.value()) {
     return StageReject(verdict.value()->reason, verdict.value()->detail, message, origin);

@@ -6,8 +6,8 @@
 
 #include "gpuledger/ledger.h"
 #include "ledger/audit/sha256.h"
-#include "ledger/store/entry_codec.h"
 #include "ledger/intake/event_parse.h"
+#include "ledger/store/entry_codec.h"
 
 namespace gpuledger {
 

@@ -2,7 +2,9 @@
 
 #include <memory>
 
+#include "gpuledger/assert.h"
 #include "ledger/store/ledger_format.h"
+#include "ledger/store/rocks_status.h"
 
 namespace gpuledger {
 namespace {
@@ -48,7 +50,7 @@ Result<std::optional<std::string>> StateView::Get(std::string_view key) const {
   if (s.ok()) {
     result = std::move(value);
   } else if (!s.IsNotFound()) {
-    return Status::IOError("read state: " + s.ToString());
+    return FromRocks(s, "read state");
   }
   if (cacheable) Remember(key_string, result);
   return result;
@@ -61,7 +63,7 @@ Result<bool> StateView::AnyWithPrefix(std::string_view prefix) const {
   rocksdb::Slice p(prefix.data(), prefix.size());
   it->Seek(p);
   if (it->Valid() && it->key().starts_with(p)) return true;
-  if (!it->status().ok()) return Status::IOError("scan state: " + it->status().ToString());
+  if (!it->status().ok()) return FromRocks(it->status(), "scan state");
   return false;
 }
 
@@ -78,14 +80,14 @@ void StateView::Erase(std::string_view key) {
 }
 
 rocksdb::WriteBatch* StateView::BeginInflight() {
-  assert(!inflight_);
+  GPULEDGER_ASSERT(!inflight_, "a batch is already in flight");
   inflight_ = std::move(current_);
   current_ = std::move(spare_);
   return &inflight_->batch;
 }
 
 void StateView::InflightDone(bool written) {
-  assert(inflight_);
+  GPULEDGER_ASSERT(inflight_ != nullptr, "no batch is in flight");
   if (written) {
     for (auto& [key, value] : inflight_->staged) {
       if (Cacheable(key)) Remember(key, std::move(value));

@@ -4,6 +4,8 @@
 
 #include <system_error>
 
+#include "gpuledger/assert.h"
+
 namespace gpuledger {
 
 BatchWriter::~BatchWriter() {
@@ -35,7 +37,7 @@ void BatchWriter::Run() {
 }
 
 void BatchWriter::Start(rocksdb::WriteBatch* batch, bool sync) {
-  assert(!in_flight_);
+  GPULEDGER_ASSERT(!in_flight_, "one batch in flight at a time: Wait() before the next Start()");
   in_flight_ = true;
   if (!thread_.joinable() && !thread_failed_) {
     try {

@@ -9,6 +9,7 @@
 #include "ledger/audit/note.h"
 #include "ledger/audit/proof.h"
 #include "ledger/store/ledger_format.h"
+#include "ledger/store/rocks_status.h"
 
 namespace gpuledger {
 namespace {
@@ -21,7 +22,7 @@ Status ScanTag(const Ledger::Impl& impl, char tag, std::string_view first_key,
        it->Valid() && !it->key().empty() && it->key()[0] == tag; it->Next()) {
     if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
   }
-  if (!it->status().ok()) return Status::IOError("checkpoint scan: " + it->status().ToString());
+  if (!it->status().ok()) return FromRocks(it->status(), "checkpoint scan");
   return Status::Ok();
 }
 

@@ -9,9 +9,11 @@
 #include <cstring>
 #include <ctime>
 
+#include "gpuledger/assert.h"
 #include "gpuledger/cloudevents_kafka.h"
 #include "ledger/store/ledger_format.h"
 #include "ledger/store/ledger_impl.h"
+#include "ledger/store/rocks_status.h"
 
 namespace gpuledger {
 namespace {
@@ -59,7 +61,7 @@ Result<std::optional<uint64_t>> ReadU64(rocksdb::DB* db, const std::string& key)
   std::string v;
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key, &v);
   if (s.IsNotFound()) return std::optional<uint64_t>();
-  if (!s.ok()) return Status::IOError(s.ToString());
+  if (!s.ok()) return FromRocks(s, "meta value " + key.substr(1));
   if (v.size() != 8) return Status::Corruption("meta value " + key.substr(1) + " is not 8 bytes");
   return std::optional<uint64_t>(format::GetU64(v.data()));
 }
@@ -117,13 +119,12 @@ Status Ledger::Impl::ReadHashes(uint64_t index, Hash256* leaf, Hash256* chain) c
   std::string v;
   rocksdb::Status s =
       db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagHashes, index), &v);
-  if (!s.ok())
-    return Status::Corruption("hashes of entry " + std::to_string(index) + ": " + s.ToString());
+  if (!s.ok()) return RequiredKeyFailure(s, "hashes of entry " + std::to_string(index));
   if (v.size() != format::kHashesValueBytes) {
     return Status::Corruption("hashes of entry " + std::to_string(index) + " are not 64 bytes");
   }
-  if (leaf) std::memcpy(leaf->data(), v.data(), format::kHashBytes);
-  if (chain) std::memcpy(chain->data(), v.data() + format::kHashBytes, format::kHashBytes);
+  if (leaf) std::memcpy(leaf->data(), v.data(), kSha256Bytes);
+  if (chain) std::memcpy(chain->data(), v.data() + kSha256Bytes, kSha256Bytes);
   return Status::Ok();
 }
 
@@ -137,7 +138,11 @@ Result<Hash256> Ledger::Impl::ReadNode(uint8_t level, uint64_t index) const {
   if (level == 0) return ReadLeaf(index);
   std::string v;
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::NodeKey(level, index), &v);
-  if (!s.ok() || v.size() != format::kHashBytes) {
+  if (!s.ok() && !s.IsNotFound()) {
+    return FromRocks(
+        s, "tree node (level " + std::to_string(level) + ", index " + std::to_string(index) + ")");
+  }
+  if (!s.ok() || v.size() != kSha256Bytes) {
     return Status::Corruption("tree node (level " + std::to_string(level) + ", index " +
                               std::to_string(index) + ") is missing or not 32 bytes");
   }
@@ -175,6 +180,7 @@ Status Ledger::Impl::LoadSideChain(char tag, uint64_t count, Hash256* chain) con
   if (count == 0) return Status::Ok();
   std::string v;
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::IndexKey(tag, count - 1), &v);
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "side record " + std::to_string(count - 1));
   if (!s.ok() || v.size() < format::kSideChainBytes) {
     return Status::Corruption(std::string(tag == format::kTagReject ? "reject" : "duplicate") +
                               " record " + std::to_string(count - 1) + " is missing");
@@ -187,8 +193,10 @@ Status Ledger::Impl::LoadSideChain(char tag, uint64_t count, Hash256* chain) con
 Result<std::string> Ledger::Impl::ReadSideRecord(char tag, uint64_t seq) const {
   std::string v;
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), format::IndexKey(tag, seq), &v);
-  if (!s.ok() || v.size() < format::kSideChainBytes) {
-    return Status::Corruption("side record " + std::to_string(seq) + ": " + s.ToString());
+  if (!s.ok()) return RequiredKeyFailure(s, "side record " + std::to_string(seq));
+  if (v.size() < format::kSideChainBytes) {
+    return Status::Corruption("side record " + std::to_string(seq) +
+                              " is shorter than its chain hash");
   }
   v.resize(v.size() - format::kSideChainBytes);
   return v;
@@ -220,7 +228,12 @@ Status Ledger::Impl::LoadTip() {
   if (!version.value() && (tip.size > 0 || tip.rejects > 0 || tip.duplicates > 0)) {
     return Status::Corruption("the ledger's format version record is missing");
   }
+  // Read back: the frontier was rebuilt from one stored root per set bit of the size.
+  GPULEDGER_ASSERT(!tip_problem.empty() || tip.frontier.size() == tip.size,
+                   "the loaded frontier covers " + std::to_string(tip.frontier.size()) +
+                       " entries, the stored size is " + std::to_string(tip.size));
   committed = tip;
+  inflight = tip;
   working = tip;
   return Status::Ok();
 }
@@ -289,6 +302,14 @@ Status Ledger::CommitAsync() {
   if (!m.staged_anything) return Status::Ok();
   // One batch in flight at a time: the next may only go once this one is durable.
   if (Status s = WaitCommitted(); !s.ok()) return s;
+  // The store only grows, and the sizes written below are those the frontier covers.
+  GPULEDGER_ASSERT(m.working.size >= m.committed.size && m.working.rejects >= m.committed.rejects &&
+                       m.working.duplicates >= m.committed.duplicates,
+                   "a batch would shrink the ledger from " + std::to_string(m.committed.size) +
+                       " to " + std::to_string(m.working.size) + " entries");
+  GPULEDGER_ASSERT(m.working.frontier.size() == m.working.size,
+                   "the frontier covers " + std::to_string(m.working.frontier.size()) +
+                       " entries, the batch writes size " + std::to_string(m.working.size));
   rocksdb::WriteBatch* batch = m.state->batch();
   std::string u64;
   for (auto [name, value] : {std::pair{format::kMetaSize, m.working.size},
@@ -316,6 +337,7 @@ Status Ledger::WaitCommitted() {
     Abandon();
     return s;
   }
+  GPULEDGER_ASSERT(m.inflight.size >= m.committed.size, "a durable batch shrank the ledger");
   m.committed = m.inflight;
   return Status::Ok();
 }
@@ -341,7 +363,7 @@ Result<std::vector<std::pair<std::string, std::string>>> Ledger::ListCursors(
     if (!key.starts_with(start)) break;
     out.emplace_back(std::string(key.substr(1)), it->value().ToString());
   }
-  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  if (!it->status().ok()) return FromRocks(it->status(), "listing cursors");
   return out;
 }
 
@@ -385,7 +407,7 @@ Result<std::optional<uint64_t>> Ledger::IndexOf(std::string_view source,
   std::string v;
   rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), format::DedupKey(source, id), &v);
   if (s.IsNotFound()) return std::optional<uint64_t>();
-  if (!s.ok()) return Status::IOError("dedup index: " + s.ToString());
+  if (!s.ok()) return FromRocks(s, "dedup index");
   DedupValue value;
   if (!DedupValue::Decode(v, &value) || value.index >= impl_->committed.size) {
     return Status::Corruption("dedup record of (" + std::string(source) + ", " + std::string(id) +
@@ -399,7 +421,7 @@ Result<std::string> Ledger::ReadStored(uint64_t index) const {
   std::string v;
   rocksdb::Status s =
       impl_->db->Get(rocksdb::ReadOptions(), format::IndexKey(format::kTagEntry, index), &v);
-  if (!s.ok()) return Status::Corruption("entry " + std::to_string(index) + ": " + s.ToString());
+  if (!s.ok()) return RequiredKeyFailure(s, "entry " + std::to_string(index));
   return v;
 }
 
@@ -428,7 +450,7 @@ Status Ledger::ScanEntries(
     ++expect;
     if (!more.value()) return Status::Ok();  // the caller has what it wants
   }
-  if (!it->status().ok()) return Status::IOError("reading entries: " + it->status().ToString());
+  if (!it->status().ok()) return FromRocks(it->status(), "reading entries");
   if (expect != end) return Status::Corruption("entry " + std::to_string(expect) + " is missing");
   return Status::Ok();
 }

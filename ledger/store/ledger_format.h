@@ -12,10 +12,12 @@
 #include <string>
 #include <string_view>
 
+#include "gpuledger/json_lines.h"
+#include "ledger/audit/sha256.h"
+
 namespace gpuledger::format {
 
 inline constexpr uint32_t kFormatVersion = 1;
-inline constexpr size_t kHashBytes = 32;
 
 // Tags (first key byte).
 inline constexpr char kTagMeta = 'M';    // M + name            -> value (see below)
@@ -49,10 +51,10 @@ inline constexpr std::string_view kMetaCheckpointOrigin = "checkpoint_origin";
 // all the same: each record's value ends with its side-chain hash
 //   side[i] = SHA-256(side[i-1] || SHA-256(0x00 || record bytes)), side[-1] = 32 zero bytes,
 // one chain for rejects and one for duplicates, which verify recomputes.
-inline constexpr size_t kSideChainBytes = kHashBytes;
+inline constexpr size_t kSideChainBytes = kSha256Bytes;
 
-inline constexpr size_t kHashesValueBytes = 2 * kHashBytes;
-inline constexpr size_t kDedupValueBytesMin = 8 + kHashBytes + 1 + 4;
+inline constexpr size_t kHashesValueBytes = 2 * kSha256Bytes;
+inline constexpr size_t kDedupValueBytesMin = 8 + kSha256Bytes + 1 + 4;
 inline constexpr size_t kIndexKeyBytes = 1 + 8;
 inline constexpr size_t kNodeKeyBytes = 1 + 8 + 1;
 static_assert(kHashesValueBytes == 64);
@@ -64,6 +66,11 @@ static_assert(kFormatVersion == 1, "a format change needs a migration and a doc 
 inline constexpr size_t kMessageBytesMax = 1 << 20;  // one event record
 // Ids and sources inside keys are bounded by the message limit; node levels by the u64 size.
 static_assert(kMessageBytesMax <= (1u << 24));
+// A line over the message limit is still read whole (up to the line limit), so that it is
+// rejected as too long, with its first bytes kept, rather than cut into a second message.
+static_assert(kMessageBytesMax < kJsonLineBytesMax);
+// A rejected message keeps at most kMessageBytesMax raw bytes, which fits the u32 length.
+static_assert(kMessageBytesMax < (uint64_t{1} << 32));
 
 // DedupValue: u64 entry index || content sha256 (32) || u8 EventType || str key, where key
 // is what the event made live (contract_id, allocation_id, month) or empty, so that a void

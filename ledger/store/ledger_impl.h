@@ -8,11 +8,11 @@
 #include "gpuledger/ledger.h"
 #include "ledger/audit/merkle.h"
 #include "ledger/audit/sha256.h"
-#include "ledger/store/batch_writer.h"
-#include "ledger/store/entry_codec.h"
 #include "ledger/intake/event_parse.h"
 #include "ledger/intake/prepared.h"
 #include "ledger/intake/state_view.h"
+#include "ledger/store/batch_writer.h"
+#include "ledger/store/entry_codec.h"
 
 namespace gpuledger {
 

@@ -4,7 +4,7 @@
 //
 // The work is cut into independent jobs and run on two threads (the caller's and one
 // worker): the machine verify is measured on has two cores, and its floor (bare SHA-256
-// over the entry bytes, tools/bench_ingest.cc) is single-threaded, so using both cores is
+// over the entry bytes, tools/bench/bench_ingest.cc) is single-threaded, so using both cores is
 // fair; with one thread (tiny ledgers, or a worker that cannot be started) the very same
 // jobs run one after the other on the caller's thread.
 //
@@ -23,7 +23,7 @@
 // with their bytes up to a bound, and the caller's thread replays them in order at the end.
 // Then the dedup, state and side-record checks run as in a single pass.
 //
-// Hashing goes through VerifySha256 (ledger/verify_sha256.h, OpenSSL), one per thread.
+// Hashing goes through VerifySha256 (ledger/store/verify_sha256.h, OpenSSL), one per thread.
 //
 // Every scan is sequential and memory is bounded whatever the ledger's size: O(log n) per
 // job plus at most kStateBytesKept per chunk (the replay's indexes, like StateReplay's own
@@ -35,7 +35,6 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
-#include <cassert>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -71,7 +70,7 @@ class Verifier {
   Status Run(const ProgressFn& progress);
 
  private:
-  bool Fail(uint64_t index, std::string problem) {
+  bool MarkBad(uint64_t index, std::string problem) {
     report_->ok = false;
     report_->bad_index = index;
     report_->problem = std::move(problem);
@@ -87,10 +86,14 @@ class Verifier {
   uint64_t EntriesDone() const { return shared_->entries_done.load(std::memory_order_relaxed); }
   bool RunAll(bool parallel);
   bool Replay(const EntryChunk* failed);
+  // Names the first entry whose dedup record disagrees; false when it found one (or a read
+  // failed for another reason than a missing key: then io_error_ says why).
   bool LocateDedupMismatch();
+  bool ReadFailed(const rocksdb::Status& s, const std::string& what);  // sets io_error_
 
   const Ledger::Impl& impl_;
   VerifyReport* report_;
+  std::string io_error_;  // a read that failed on the disk, not on the data: an IOError
   const rocksdb::Snapshot* snapshot_ = nullptr;
   const ProgressFn* progress_ = nullptr;
   uint64_t size_ = 0;
@@ -271,7 +274,7 @@ bool Verifier::Replay(const EntryChunk* failed) {
           entries->Seek(key.slice());
         if (!entries->Valid() || entries->key().ToStringView() != key.view()) {
           // The chunk read it from the same snapshot: only an I/O error gets here.
-          return Fail(e.index, "entry " + std::to_string(e.index) + " is missing");
+          return MarkBad(e.index, "entry " + std::to_string(e.index) + " is missing");
         }
         bytes = entries->value().ToStringView();
       }
@@ -279,12 +282,24 @@ bool Verifier::Replay(const EntryChunk* failed) {
         // A single pass stops here: every entry before this one passed every check.
         report_->entries_checked = e.index;
         report_->nodes_checked = e.index - std::popcount(e.index);
-        return Fail(e.index, problem);
+        return MarkBad(e.index, problem);
       }
     }
     if (&c == failed) break;
   }
   return true;
+}
+
+// A failed read that says nothing of the data (EIO, a busy or timed-out read): verify
+// stops with an IOError instead of naming an entry as bad. NotFound and RocksDB's
+// Corruption are about the data, and are reported as a bad entry.
+static bool IsDiskFailure(const rocksdb::Status& s) {
+  return !s.ok() && !s.IsNotFound() && !s.IsCorruption();
+}
+
+bool Verifier::ReadFailed(const rocksdb::Status& s, const std::string& what) {
+  io_error_ = "reading " + what + ": " + s.ToString();
+  return false;
 }
 
 // Slow path, only after the digests disagree: look every entry up in the index.
@@ -294,17 +309,19 @@ bool Verifier::LocateDedupMismatch() {
     std::string bytes, value;
     rocksdb::Status s = impl_.db->Get(read, format::IndexKey(format::kTagEntry, i), &bytes);
     EntryKeyFields f;
+    if (IsDiskFailure(s)) return ReadFailed(s, "entry " + std::to_string(i));
     if (!s.ok() || !PeekEntry(bytes, &f).ok()) {
-      return Fail(i, "entry " + std::to_string(i) + " cannot be read");
+      return MarkBad(i, "entry " + std::to_string(i) + " cannot be read");
     }
     s = impl_.db->Get(read, format::DedupKey(f.source, f.id), &value);
-    if (!s.ok()) return Fail(i, "the dedup index has no record of entry " + std::to_string(i));
+    if (IsDiskFailure(s)) return ReadFailed(s, "dedup record of entry " + std::to_string(i));
+    if (!s.ok()) return MarkBad(i, "the dedup index has no record of entry " + std::to_string(i));
     if (value != DedupValue{i, f.content_sha256, f.type, std::string(f.key)}.Encode()) {
-      return Fail(i, "the dedup index record of entry " + std::to_string(i) +
-                         " disagrees with the entry (index, content hash, type or key)");
+      return MarkBad(i, "the dedup index record of entry " + std::to_string(i) +
+                            " disagrees with the entry (index, content hash, type or key)");
     }
   }
-  return Fail(size_, "the dedup index holds records of no entry");
+  return MarkBad(size_, "the dedup index holds records of no entry");
 }
 
 Status Verifier::Run(const ProgressFn& progress) {
@@ -354,22 +371,23 @@ Status Verifier::Run(const ProgressFn& progress) {
   ReportProgress(report_->entries_checked);
   if (!replayed) return Status::Ok();
   if (failed) {
-    Fail(failed->failure->index, failed->failure->problem);
+    MarkBad(failed->failure->index, failed->failure->problem);
     return Status::Ok();
   }
   const EntryChunk& last = chunks_.back();
   if (!last.scan_error.empty()) return Status::IOError("verify scan: " + last.scan_error);
   if (last.tail_failure) {
-    Fail(last.tail_failure->index, last.tail_failure->problem);
+    MarkBad(last.tail_failure->index, last.tail_failure->problem);
     return Status::Ok();
   }
   report_->root = RootFromPerfectSubtrees(sha_, last.roots);
   if (!impl_.tip_problem.empty()) {
-    Fail(size_ > 0 ? size_ - 1 : 0, "the ledger's tip could not be loaded: " + impl_.tip_problem);
+    MarkBad(size_ > 0 ? size_ - 1 : 0,
+            "the ledger's tip could not be loaded: " + impl_.tip_problem);
     return Status::Ok();
   }
   if (size_ > 0 && last.chain != impl_.committed.chain) {
-    Fail(size_ - 1, "the chain head differs from the one the ledger opened with");
+    MarkBad(size_ - 1, "the chain head differs from the one the ledger opened with");
     return Status::Ok();
   }
   // The dedup index: one record per entry, the same records as the entries name.
@@ -384,7 +402,10 @@ Status Verifier::Run(const ProgressFn& progress) {
   }
   if (!bad) report_->dedup_checked = count;
   if (bad || count != size_ || !(index_digest == entry_digest)) {
-    if (!LocateDedupMismatch()) return Status::Ok();
+    if (!LocateDedupMismatch()) {
+      if (!io_error_.empty()) return Status::IOError(io_error_);
+      return Status::Ok();
+    }
   }
   if (!replay_.Compare(report_) ||
       !VerifySideRecords(impl_, format::kTagReject, impl_.committed.rejects, report_) ||

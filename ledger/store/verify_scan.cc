@@ -1,4 +1,4 @@
-// The scanning half of Ledger::Verify: see the comment at the top of ledger/verify.cc.
+// The scanning half of Ledger::Verify: see the comment at the top of ledger/store/verify.cc.
 #include "ledger/store/verify_scan.h"
 
 #include <algorithm>
@@ -50,8 +50,7 @@ bool ChunkScanner::Seed() {
       continue;
     }
     const NodeKeyBuf key(static_cast<uint8_t>(level), (b >> level) - 1);
-    if (!db_->Get(read, key.slice(), &value).ok() || value.size() != format::kHashBytes)
-      return false;
+    if (!db_->Get(read, key.slice(), &value).ok() || value.size() != kSha256Bytes) return false;
     Hash256 h;
     std::memcpy(h.data(), value.data(), h.size());
     roots.push_back(h);
@@ -66,14 +65,14 @@ bool ChunkScanner::CheckEntry(uint64_t i, std::string_view bytes, const Hash256&
   const IndexKeyBuf hashes_key(format::kTagHashes, i);
   if (!InRange(hashes_, format::kTagHashes) || hashes_->key().ToStringView() != hashes_key.view() ||
       hashes_->value().size() != format::kHashesValueBytes) {
-    return Fail(i,
-                "the stored leaf and chain hashes of entry " + std::to_string(i) + " are missing");
+    return MarkBad(
+        i, "the stored leaf and chain hashes of entry " + std::to_string(i) + " are missing");
   }
   const char* stored = hashes_->value().data();
   if (std::memcmp(stored, leaf.data(), 32) != 0) {
-    return Fail(i, "leaf hash recomputed from the stored bytes of entry " + std::to_string(i) +
-                       " is " + ToHex(leaf) + ", stored " +
-                       ToHex(reinterpret_cast<const uint8_t*>(stored), 32));
+    return MarkBad(i, "leaf hash recomputed from the stored bytes of entry " + std::to_string(i) +
+                          " is " + ToHex(leaf) + ", stored " +
+                          ToHex(reinterpret_cast<const uint8_t*>(stored), 32));
   }
   // The chain hash, and the first tree node the leaf completes (if any), hashed together.
   Hash256 chain, first_node;
@@ -84,27 +83,27 @@ bool ChunkScanner::CheckEntry(uint64_t i, std::string_view bytes, const Hash256&
     chain = sha_.Chain(chain_, leaf);
   }
   if (std::memcmp(stored + 32, chain.data(), 32) != 0) {
-    return Fail(i, "chain hash of entry " + std::to_string(i) + " disagrees with chain[" +
-                       std::to_string(i) + "-1] and the leaf");
+    return MarkBad(i, "chain hash of entry " + std::to_string(i) + " disagrees with chain[" +
+                          std::to_string(i) + "-1] and the leaf");
   }
   EntryKeyFields fields;
-  if (Status s = PeekEntry(bytes, &fields); !s.ok()) return Fail(i, s.message());
+  if (Status s = PeekEntry(bytes, &fields); !s.ok()) return MarkBad(i, s.message());
   AddDedupRecord(fields, i);
   NoteStateEntry(fields, i, bytes);
   auto check_node = [&](uint8_t level, uint64_t index, const Hash256& hash) {
     const NodeKeyBuf node_key(level, index);
     if (!InRange(nodes_, format::kTagNode) || nodes_->key().ToStringView() != node_key.view()) {
       chunk_->failed_at_nodes = true;
-      return Fail(i, "tree node (level " + std::to_string(level) + ", index " +
-                         std::to_string(index) + ") completed by entry " + std::to_string(i) +
-                         " is missing");
+      return MarkBad(i, "tree node (level " + std::to_string(level) + ", index " +
+                            std::to_string(index) + ") completed by entry " + std::to_string(i) +
+                            " is missing");
     }
     if (nodes_->value().ToStringView() !=
         std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size())) {
       chunk_->failed_at_nodes = true;
-      return Fail(i, "tree node (level " + std::to_string(level) + ", index " +
-                         std::to_string(index) + ") completed by entry " + std::to_string(i) +
-                         " disagrees with the hashes below it");
+      return MarkBad(i, "tree node (level " + std::to_string(level) + ", index " +
+                            std::to_string(index) + ") completed by entry " + std::to_string(i) +
+                            " disagrees with the hashes below it");
     }
     ++chunk_->nodes_checked;
     nodes_->Next();
@@ -162,7 +161,7 @@ void ChunkScanner::Run(uint64_t chunk_number, EntryChunk* chunk, Shared* shared,
     uint64_t unpublished = 0;
     for (uint64_t i = chunk->begin; i < chunk->end; ++i) {
       if (!EntryAt(i)) {
-        Fail(i, "entry " + std::to_string(i) + " is missing");
+        MarkBad(i, "entry " + std::to_string(i) + " is missing");
         break;
       }
       std::string_view bytes = entries_->value().ToStringView();

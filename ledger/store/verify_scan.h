@@ -1,4 +1,4 @@
-// The scanning half of Ledger::Verify (ledger/verify.cc): the jobs' shared types, the
+// The scanning half of Ledger::Verify (ledger/store/verify.cc): the jobs' shared types, the
 // entry-chunk scanner and the dedup-part scan. Private to ledger/verify*.cc.
 #pragma once
 
@@ -108,8 +108,8 @@ class DedupRecord {
     buf_.append(reinterpret_cast<const char*>(f.content_sha256.data()), f.content_sha256.size());
     buf_.push_back(static_cast<char>(f.type));
     format::PutStr(&buf_, f.key);
-    assert(std::string_view(buf_).substr(sizeof(key_size) + key_size) ==
-           (DedupValue{index, f.content_sha256, f.type, std::string(f.key)}.Encode()));
+    // That this equals DedupValue::Encode() is a test (tests/ledger/verify_scan_test.cc),
+    // not a check per record: verify's hot loop does not allocate.
     return buf_;
   }
   // The index's view: the stored key and value.
@@ -260,7 +260,7 @@ class ChunkScanner {
            const std::function<void()>& tick);
 
  private:
-  bool Fail(uint64_t index, std::string problem) {
+  bool MarkBad(uint64_t index, std::string problem) {
     chunk_->failure = Failure{index, std::move(problem)};
     return false;
   }

@@ -1,6 +1,9 @@
-// SHA-256 for the hot loop of Ledger::Verify, over OpenSSL (ledger/sha256.h): the leaf,
-// node and chain hashes of RFC 9162 and the hash chain, without building a buffer per
-// message. Private to ledger/verify.cc.
+// The hashes of Ledger::Verify's scans: the RFC 9162 leaf and node hashes, the hash chain,
+// and plain SHA-256 (of a dedup record). Each call hands its input to the functions of
+// ledger/audit/merkle.h (LeafHash, NodeHash, ChainHash), or to Sha256::Update and Final, on
+// the one ledger/audit/sha256.h context (OpenSSL EVP) that the object owns and reuses, so
+// verify recomputes exactly the hashes the intake stored. ChainAndNode is Chain, then Node.
+// Private to ledger/store/verify*.
 #pragma once
 
 #include <string_view>
