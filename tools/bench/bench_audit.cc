@@ -2,7 +2,7 @@
 // run (ops/bench-audit.sh). A benchmark, not a test: it prints figures and a one-line JSON
 // summary, and fails (exit 1) only when something does not work.
 //
-//   ledger   DIR/ledger: N-1 events of tools/bench_events.h (IngestBuffer in chunks, not
+//   ledger   DIR/ledger: N-1 events of tools/bench/bench_events.h (IngestBuffer in chunks, not
 //            synced: building is not measured), a period.closed of 2026-01 (so the bundle has
 //            a statement), a checkpoint of size N signed by a fresh DIR/log.key.
 //   proofs   K inclusion proofs at size N and K consistency proofs from random old sizes,

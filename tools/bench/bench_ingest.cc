@@ -9,7 +9,7 @@
 //   verify  = Ledger::Verify over the ingested ledger, reopened read-only.
 //   sha256  = one reused OpenSSL EVP context hashing buffers of the stored entries' sizes.
 //
-// The events are tools/bench_events.h's (~600-byte usage reports), generated in memory.
+// The events are tools/bench/bench_events.h's (~600-byte usage reports), generated in memory.
 //
 // A benchmark, not a test: it prints figures and a one-line JSON summary; it fails (exit 1)
 // only when something does not work (an event not accepted, verify not ok, an I/O error).
@@ -169,7 +169,7 @@ StoredEntries ReadStoredEntries(const std::string& dir, size_t arena_max) {
   return out;
 }
 
-// One EVP context reused, the digest fetched once: the way ledger/sha256.cc hashes. Hashes
+// One EVP context reused, the digest fetched once: the way ledger/audit/sha256.cc hashes. Hashes
 // a buffer of each stored entry's size, walking through a 64 MiB arena of real entry bytes
 // (larger than the caches, as verify's reads are).
 double BareSha256(const StoredEntries& entries) {

@@ -51,8 +51,8 @@
 #include "gpuledger/file_intake.h"
 #include "gpuledger/ledger.h"
 #include "gpuledger/projections.h"
-#include "tools/csp/simulate.h"
 #include "ledger/store/ledger_format.h"
+#include "tools/csp/simulate.h"
 
 namespace {
 

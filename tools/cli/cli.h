@@ -13,6 +13,7 @@
 #include "gpuledger/kafka_ingest.h"
 #include "gpuledger/ledger.h"
 #include "gpuledger/projections.h"
+#include "tools/export/bundle_export.h"
 
 namespace gpuledger::cli {
 
@@ -54,12 +55,11 @@ void AddDemoCommands(CLI::App& app, std::vector<Command>* commands);   // simula
 // report settlement|usage|anomalies, project, rebuild
 void AddReportCommands(CLI::App& app, std::vector<Command>* commands);
 void AddExportCommands(CLI::App& app, std::vector<Command>* commands);  // export focus|bundle
-// Writes the audit bundle of `ledger` (in `data_dir`) to the new directory `out`: entries up
-// to its latest checkpoint, or to a new one signed with `signer_keys` when given; only
-// `month`'s statement when not empty. Returns the summary `export bundle` prints.
-[[nodiscard]] Result<nlohmann::ordered_json> ExportBundle(
-    Ledger& ledger, const std::string& data_dir, const std::string& out, const std::string& month,
-    const std::vector<std::string>& signer_keys, bool quiet);
+// The projections ExportBundle (tools/export/bundle_export.h) reads the statements from:
+// those of the ledger in `data_dir`, opened and caught up with `ledger` on the first call
+// only (progress on stderr unless `quiet`), held by the function until it is destroyed.
+[[nodiscard]] BundleProjectionsFn LazyProjections(const Ledger& ledger, const std::string& data_dir,
+                                                  bool quiet);
 void AddBundleCommand(CLI::App& exp, std::vector<Command>* commands);  // export bundle
 void AddAuditCommands(CLI::App& app, std::vector<Command>* commands);  // keygen, checkpoint, prove
 

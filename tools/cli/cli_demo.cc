@@ -13,9 +13,9 @@
 
 #include "consumers/kafka/rdkafka_handles.h"
 #include "gpuledger/kafka_ingest.h"
+#include "tools/cli/cli.h"
 #include "tools/csp/kafka_produce.h"
 #include "tools/csp/simulate.h"
-#include "tools/cli/cli.h"
 
 namespace gpuledger::cli {
 namespace {

@@ -14,10 +14,11 @@
 
 #include "consumers/kafka/kafka_mock.h"
 #include "gpuledger/kafka_ingest.h"
-#include "tools/csp/kafka_produce.h"
 #include "gpuledger/projections.h"
-#include "tools/csp/simulate.h"
 #include "tools/cli/cli.h"
+#include "tools/csp/kafka_produce.h"
+#include "tools/csp/simulate.h"
+#include "tools/export/bundle_export.h"
 
 namespace gpuledger::cli {
 
@@ -236,7 +237,8 @@ Result<ordered_json> AuditSummary(Demo& d, const fs::path& root, const std::stri
   auto checkpoints = d.ledger->Checkpoints();
   if (!checkpoints.ok()) return checkpoints.status();
   const std::string bundle = (root / "bundle").string();
-  auto exported = ExportBundle(*d.ledger, d.data_dir, bundle, "", {d.signer_key}, true);
+  auto exported = ExportBundle(*d.ledger, LazyProjections(*d.ledger, d.data_dir, /*quiet=*/true),
+                               bundle, "", {d.signer_key}, /*progress=*/nullptr);
   if (!exported.ok()) return exported.status();
   d.Say("exported an audit bundle to " + bundle);
   return ordered_json{{"checkpoints_signed", checkpoints->size()},

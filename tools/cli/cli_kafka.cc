@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gpuledger/kafka_ingest.h"
-#include "tools/csp/kafka_produce.h"
 #include "tools/cli/cli.h"
+#include "tools/csp/kafka_produce.h"
 
 namespace gpuledger::cli {
 namespace {

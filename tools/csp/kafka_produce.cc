@@ -124,7 +124,7 @@ struct Outcomes {
   // From error_cb: why the cluster may be unreachable, or why the producer failed for good.
   std::string first_client_error;
 
-  void Fail(std::string why) {
+  void SetFailure(std::string why) {
     ++failed;
     if (first_error.empty()) first_error = std::move(why);
   }
@@ -137,8 +137,8 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
     ++outcomes->delivered;
   } else {
     // Not rd_kafka_message_errstr(): for a delivery report it returns the payload.
-    outcomes->Fail(std::string(rd_kafka_err2str(message->err)) + " (" +
-                   rd_kafka_err2name(message->err) + ")");
+    outcomes->SetFailure(std::string(rd_kafka_err2str(message->err)) + " (" +
+                         rd_kafka_err2name(message->err) + ")");
   }
 }
 
@@ -163,7 +163,7 @@ class Producer {
   // Sends one non-blank line (1-based `line_number`, for error texts) as one record.
   void Send(std::string_view line, uint64_t line_number, ProduceReport* report);
   void Refuse(uint64_t line_number, std::string_view why) {
-    outcomes_.Fail("line " + std::to_string(line_number) + ": " + std::string(why));
+    outcomes_.SetFailure("line " + std::to_string(line_number) + ": " + std::string(why));
   }
   // Waits for the last delivery reports and fills the report's outcome fields.
   void Finish(ProduceReport* report);

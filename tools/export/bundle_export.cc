@@ -1,11 +1,12 @@
 // export bundle: what an auditor needs to check the ledger offline with gpuledger-verify —
 // the entries up to a signed checkpoint, the checkpoints, their public keys and the closed
 // months' frozen statements (layout: ledger/audit/bundle_format.h, docs/bundle.md).
+#include "tools/export/bundle_export.h"
+
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <set>
 
@@ -13,19 +14,19 @@
 #include "ledger/audit/merkle.h"
 #include "ledger/audit/note.h"
 #include "schemas/ledger_entry_generated.h"
-#include "tools/cli/cli.h"
 #include "tools/export/report_table.h"
 
-namespace gpuledger::cli {
+namespace gpuledger {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
+// What ExportBundle was given, for the steps below.
 struct BundleArgs {
-  std::string data_dir, out, month;
-  std::vector<std::string> key_files;
-  bool quiet = false;
+  const std::string& month;
+  const BundleProjectionsFn& projections;
+  const ProgressFn& progress;
 };
 
 Status WriteFile(const fs::path& path, std::string_view bytes) {
@@ -78,7 +79,7 @@ struct EntriesWritten {
 // entries.bin for [0, tree_size): each entry with its leaf and chain hash, recomputed here
 // from the stored bytes; the root they make is compared with the checkpoint's by the caller.
 Result<EntriesWritten> WriteEntries(const Ledger& ledger, uint64_t tree_size, const fs::path& path,
-                                    bool quiet) {
+                                    const ProgressFn& progress) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (!file) return Status::IOError("cannot create " + path.string());
   file << bundle::kEntriesMagic;
@@ -86,7 +87,6 @@ Result<EntriesWritten> WriteEntries(const Ledger& ledger, uint64_t tree_size, co
   out.bytes = bundle::kEntriesMagic.size();
   Sha256 sha;
   MerkleFrontier frontier;
-  ProgressFn progress = Progress("export bundle", "entries", quiet);
   Status s = ledger.ScanEntries(
       0, tree_size, [&](uint64_t index, std::string_view stored) -> Result<bool> {
         if (stored.size() > bundle::kEntryBytesMax) {
@@ -155,7 +155,7 @@ Result<std::vector<Statement>> WriteStatements(const Ledger& ledger, const Bundl
     live = {{args.month, live[args.month]}};
   }
   if (live.empty()) return std::vector<Statement>();  // no close: no projections needed
-  auto projections = OpenProjections(ledger, args.data_dir, {}, args.quiet);
+  auto projections = args.projections();
   if (!projections.ok()) return projections.status();
   std::vector<Statement> written;
   for (const auto& [month, close_index] : live) {
@@ -224,7 +224,7 @@ Status WriteBundle(Ledger& ledger, const BundleArgs& args,
   if (!parsed.ok()) return parsed.status();
   const audit::Checkpoint& body = parsed->body;
   const uint64_t size = body.tree_size;
-  auto entries = WriteEntries(ledger, size, dir / bundle::kEntriesFile, args.quiet);
+  auto entries = WriteEntries(ledger, size, dir / bundle::kEntriesFile, args.progress);
   if (!entries.ok()) return entries.status();
   if (entries->root != body.root) {
     return Status::Corruption(
@@ -253,28 +253,12 @@ Status WriteBundle(Ledger& ledger, const BundleArgs& args,
   return WriteFile(dir / bundle::kManifestFile, manifest->dump(2) + "\n");
 }
 
-int RunExportBundle(const BundleArgs& args) {
-  auto ledger = OpenLedger(args.data_dir, /*read_only=*/args.key_files.empty());
-  if (!ledger.ok()) return Failure(ledger.status());
-  std::vector<std::string> keys;
-  for (const std::string& path : args.key_files) {
-    auto key = ReadKeyFile(path);
-    if (!key.ok()) return Failure(key.status());
-    keys.push_back(std::move(key.value()));
-  }
-  auto summary =
-      ExportBundle(*ledger.value(), args.data_dir, args.out, args.month, keys, args.quiet);
-  if (!summary.ok()) return Failure(summary.status());
-  std::cout << summary->dump() << "\n";
-  return kExitOk;
-}
-
 }  // namespace
 
-Result<nlohmann::ordered_json> ExportBundle(Ledger& ledger, const std::string& data_dir,
+Result<nlohmann::ordered_json> ExportBundle(Ledger& ledger, const BundleProjectionsFn& projections,
                                             const std::string& out_given, const std::string& month,
-                                            const std::vector<std::string>& signer_keys,
-                                            bool quiet) {
+                                            const std::vector<std::string>& signer_key_texts,
+                                            const ProgressFn& progress) {
   // "DIR/" is DIR: the partial directory must be DIR's sibling, not its child.
   std::string out = out_given;
   while (out.size() > 1 && out.back() == '/') out.pop_back();
@@ -290,9 +274,9 @@ Result<nlohmann::ordered_json> ExportBundle(Ledger& ledger, const std::string& d
     fs::create_directories(partial / sub, ec);
     if (ec) return Status::IOError("cannot create " + partial.string() + ": " + ec.message());
   }
-  BundleArgs args{data_dir, out, month, {}, quiet};
+  const BundleArgs args{month, projections, progress};
   ordered_json manifest;
-  Status s = WriteBundle(ledger, args, signer_keys, partial, &manifest);
+  Status s = WriteBundle(ledger, args, signer_key_texts, partial, &manifest);
   if (s.ok()) {
     fs::remove(out, ec);  // an empty directory, if any
     fs::rename(partial, out, ec);
@@ -312,18 +296,4 @@ Result<nlohmann::ordered_json> ExportBundle(Ledger& ledger, const std::string& d
   return summary;
 }
 
-void AddBundleCommand(CLI::App& exp, std::vector<Command>* commands) {
-  auto args = std::make_shared<BundleArgs>();
-  CLI::App* cmd = exp.add_subcommand(
-      "bundle", "entries, signed checkpoints, keys and closed-month statements for an auditor");
-  cmd->add_option("--data", args->data_dir, "ledger directory")->required();
-  cmd->add_option("--out", args->out, "bundle directory to create (must not exist or be empty)")
-      ->required();
-  cmd->add_option("--month", args->month, "only this closed month's statement (YYYY-MM)");
-  cmd->add_option("--key", args->key_files,
-                  "sign a checkpoint of the current size first (repeatable)");
-  cmd->add_flag("--quiet", args->quiet, "no progress on stderr");
-  commands->push_back({cmd, [args] { return RunExportBundle(*args); }});
-}
-
-}  // namespace gpuledger::cli
+}  // namespace gpuledger

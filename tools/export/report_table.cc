@@ -1,14 +1,15 @@
 // Report tables: field names and their order are a stable contract (spec section 8,
-// docs/reports.md). Change them only by adding.
+// README.md "Using it"). Change them only by adding.
 #include "tools/export/report_table.h"
 
-#include <cassert>
 #include <nlohmann/json.hpp>
+#include <optional>
 
-#include "tools/cli/cli.h"
+#include "gpuledger/assert.h"
+#include "gpuledger/types.h"
 #include "tools/export/csv.h"
 
-namespace gpuledger::cli {
+namespace gpuledger {
 namespace {
 
 constexpr const char* kFigureNames[] = {"committed_gpu_seconds",
@@ -64,7 +65,7 @@ Cell ListCell(const std::vector<std::string>& v) {
 }
 
 void Table::AddRow(std::vector<Cell> cells) {
-  assert(cells.size() == columns_.size());
+  GPULEDGER_ASSERT(cells.size() == columns_.size(), "a row has one cell per column");
   rows_.push_back(std::move(cells));
 }
 
@@ -161,4 +162,4 @@ Table AnomalyTable(const std::vector<AnomalyRow>& rows) {
   return table;
 }
 
-}  // namespace gpuledger::cli
+}  // namespace gpuledger

@@ -5,11 +5,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gpuledger/projections.h"
 
-namespace gpuledger::cli {
+namespace gpuledger {
 
 struct Cell {
   std::string json;     // JSON text of the value
@@ -42,4 +43,4 @@ Table SettlementTable(const std::vector<SettlementRow>& rows, bool closed);
 Table UsageTable(const std::vector<UsageRow>& rows);
 Table AnomalyTable(const std::vector<AnomalyRow>& rows);
 
-}  // namespace gpuledger::cli
+}  // namespace gpuledger

@@ -242,7 +242,7 @@ std::map<uint64_t, EntryTouches> BadEntryTouches(Context& ctx, const SettlementR
 void AddAffected(Context& ctx, const SettlementReplay* replay) {
   const std::map<uint64_t, EntryTouches> touches =
       replay ? BadEntryTouches(ctx, *replay) : std::map<uint64_t, EntryTouches>();
-  for (CheckFailure& f : ctx.report.failures) {
+  for (BundleFailure& f : ctx.report.failures) {
     if (!f.index || f.check.rfind("entry_", 0) != 0) continue;
     for (const ParsedStatement& st : ctx.statements) {
       if (st.closed_at_tree_size > *f.index) f.months.insert(st.month);
@@ -255,7 +255,7 @@ void AddAffected(Context& ctx, const SettlementReplay* replay) {
 }
 
 bool AnyFailure(const Context& ctx, std::string_view check) {
-  for (const CheckFailure& f : ctx.report.failures) {
+  for (const BundleFailure& f : ctx.report.failures) {
     if (f.check == check) return true;
   }
   return false;
@@ -263,7 +263,7 @@ bool AnyFailure(const Context& ctx, std::string_view check) {
 
 void Summarise(BundleReport& report) {
   report.ok = report.failures.empty();
-  for (const CheckFailure& f : report.failures) {
+  for (const BundleFailure& f : report.failures) {
     if (f.index && (!report.first_bad_index || *f.index < *report.first_bad_index)) {
       report.first_bad_index = f.index;
     }
@@ -279,7 +279,7 @@ void Summarise(BundleReport& report) {
 
 }  // namespace
 
-void AddFailure(Context& ctx, CheckFailure failure) {
+void AddFailure(Context& ctx, BundleFailure failure) {
   ctx.report.failures.push_back(std::move(failure));
 }
 

@@ -21,7 +21,7 @@ namespace gpuledger::verify {
 // One thing that did not hold. `index` is set when a ledger entry is at fault (or, for a
 // statement, the index of its month's close); `tree_size` names the checkpoint, statement
 // prefix or proof concerned.
-struct CheckFailure {
+struct BundleFailure {
   std::string check;  // e.g. entry_leaf, checkpoint_signature, statement_figure (docs/bundle.md)
   std::optional<uint64_t> index;
   std::optional<uint64_t> tree_size;
@@ -79,7 +79,7 @@ struct BundleReport {
   std::vector<StatementResult> statements;
   std::optional<GrowthResult> growth;
   std::vector<ProofResult> proofs;
-  std::vector<CheckFailure> failures;
+  std::vector<BundleFailure> failures;
   std::vector<std::string> warnings;
   std::optional<uint64_t> first_bad_index;            // the first entry at fault
   std::optional<uint64_t> first_bad_checkpoint_size;  // the smallest bad checkpoint

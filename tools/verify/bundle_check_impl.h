@@ -53,7 +53,7 @@ struct Context {
   std::string manifest_month;         // the month the bundle says it was exported for
 };
 
-void AddFailure(Context& ctx, CheckFailure failure);
+void AddFailure(Context& ctx, BundleFailure failure);
 // The nested Event of a LedgerEntry, after FlatBuffers verification; nullptr if malformed.
 const fb::Event* DecodeEvent(std::string_view bytes);
 // Re-reads the entries [0, end) (already checked by the entries pass) for the replay.

@@ -9,8 +9,8 @@
 namespace gpuledger::verify {
 namespace {
 
-CheckFailure CheckpointFailure(const char* check, const ParsedCheckpoint& cp, std::string expected,
-                               std::string found, std::string detail) {
+BundleFailure CheckpointFailure(const char* check, const ParsedCheckpoint& cp, std::string expected,
+                                std::string found, std::string detail) {
   return {check,
           std::nullopt,
           cp.body.tree_size,
@@ -141,15 +141,15 @@ void CheckCheckpoints(Context& ctx) {
   if (!covered) {
     // Entries beyond the last valid signed size are unsigned: the first of them is at fault
     // (entries appended to a bundle). Otherwise the signed roots themselves failed.
-    CheckFailure f{"checkpoint_missing",
-                   std::nullopt,
-                   ctx.report.tree_size,
-                   std::string(bundle::kCheckpointsDir),
-                   "a valid checkpoint of size " + std::to_string(ctx.count),
-                   "valid checkpoints up to size " + std::to_string(last_valid_size),
-                   "no valid checkpoint signed by a trusted key covers all the bundle's entries",
-                   {},
-                   {}};
+    BundleFailure f{"checkpoint_missing",
+                    std::nullopt,
+                    ctx.report.tree_size,
+                    std::string(bundle::kCheckpointsDir),
+                    "a valid checkpoint of size " + std::to_string(ctx.count),
+                    "valid checkpoints up to size " + std::to_string(last_valid_size),
+                    "no valid checkpoint signed by a trusted key covers all the bundle's entries",
+                    {},
+                    {}};
     if (ctx.entries_ok && !any_root_failed && last_valid_size < ctx.count) {
       f.index = last_valid_size;
       f.detail += "; entries from " + std::to_string(last_valid_size) + " on are not signed";

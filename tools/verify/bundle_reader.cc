@@ -47,8 +47,8 @@ Result<bool> EntryReader::Next(EntryRecord* record) {
   auto body = ReadExactly(length + bundle::kRecordTrailerBytes, /*eof_ok=*/false);
   if (!body.ok()) return body.status();
   record->bytes = std::string_view(buf_.data(), length);
-  std::memcpy(record->leaf.data(), buf_.data() + length, bundle::kHashBytes);
-  std::memcpy(record->chain.data(), buf_.data() + length + bundle::kHashBytes, bundle::kHashBytes);
+  std::memcpy(record->leaf.data(), buf_.data() + length, kSha256Bytes);
+  std::memcpy(record->chain.data(), buf_.data() + length + kSha256Bytes, kSha256Bytes);
   return true;
 }
 

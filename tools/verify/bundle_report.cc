@@ -13,7 +13,7 @@ ordered_json OrNull(const std::optional<T>& v) {
   return v ? ordered_json(*v) : ordered_json();
 }
 
-ordered_json FailureJson(const CheckFailure& f) {
+ordered_json FailureJson(const BundleFailure& f) {
   return {{"check", f.check},   {"index", OrNull(f.index)}, {"tree_size", OrNull(f.tree_size)},
           {"file", f.file},     {"expected", f.expected},   {"found", f.found},
           {"detail", f.detail}, {"contracts", f.contracts}, {"months", f.months}};
@@ -52,7 +52,7 @@ std::string BundleReportJson(const BundleReport& r) {
               {"ok", r.growth->ok}};
   }
   ordered_json failures = ordered_json::array();
-  for (const CheckFailure& f : r.failures) failures.push_back(FailureJson(f));
+  for (const BundleFailure& f : r.failures) failures.push_back(FailureJson(f));
   ordered_json out = {{"ok", r.ok},
                       {"origin", r.origin},
                       {"tree_size", r.tree_size},

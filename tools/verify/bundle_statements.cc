@@ -52,17 +52,17 @@ Result<ParsedStatement> ParseStatement(const std::string& file, const std::strin
   return st;
 }
 
-CheckFailure StatementFailure(const ParsedStatement& st, const char* check, std::string contract,
-                              std::string expected, std::string found, std::string detail) {
-  CheckFailure f{check,
-                 st.closed_at_tree_size,
-                 st.closed_at_tree_size,
-                 st.file,
-                 std::move(expected),
-                 std::move(found),
-                 std::move(detail),
-                 {},
-                 {st.month}};
+BundleFailure StatementFailure(const ParsedStatement& st, const char* check, std::string contract,
+                               std::string expected, std::string found, std::string detail) {
+  BundleFailure f{check,
+                  st.closed_at_tree_size,
+                  st.closed_at_tree_size,
+                  st.file,
+                  std::move(expected),
+                  std::move(found),
+                  std::move(detail),
+                  {},
+                  {st.month}};
   if (!contract.empty()) f.contracts.insert(std::move(contract));
   return f;
 }
@@ -130,7 +130,7 @@ bool CompareRows(Context& ctx, const ParsedStatement& st, const std::vector<Stat
 }
 
 bool EntriesMatchSignedRoots(const Context& ctx) {
-  for (const CheckFailure& f : ctx.report.failures) {
+  for (const BundleFailure& f : ctx.report.failures) {
     if (f.check == "checkpoint_root" || f.check.rfind("entry_", 0) == 0) return false;
   }
   return true;
@@ -230,7 +230,7 @@ void CheckStatements(Context& ctx, const SettlementReplay* replay) {
     if (st.closed_at_tree_size >= ctx.count || root == ctx.roots.end() ||
         root->second != st.closed_at_root) {
       result.ok = false;
-      CheckFailure f = StatementFailure(
+      BundleFailure f = StatementFailure(
           st, "statement_root", "", root == ctx.roots.end() ? "" : ToHex(root->second),
           ToHex(st.closed_at_root), "closed_at_root is not the root of the ledger prefix");
       // When a signed root failed too, the entries are at fault, not the statement: the

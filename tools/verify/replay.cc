@@ -16,10 +16,6 @@ namespace {
 
 constexpr int64_t kKstOffsetSeconds = 9 * 3600;
 
-std::string_view View(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
-}
-
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // Year and month of a day count since 1970-01-01 (Howard Hinnant's civil_from_days),

@@ -22,10 +22,6 @@ constexpr size_t kWantsPerPass = 64;  // one bit each in Claim::wants
 using State = SettlementReplay::State;
 using Want = SettlementReplay::Want;
 
-std::string_view View(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
-}
-
 // A capacity report as it counts: its interval clipped to its contract's period.
 struct Claim {
   uint32_t contract = 0, list = 0;

@@ -2,6 +2,8 @@
 // closes, touches) and replay_settle.cc (the settlement itself). Private to tools/verify.
 #pragma once
 
+#include <flatbuffers/flatbuffers.h>
+
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -15,6 +17,13 @@
 #include "tools/verify/replay.h"
 
 namespace gpuledger::verify {
+
+// A FlatBuffers string as a view; a missing one (an optional field) is empty. The one
+// copy for gpuledger-verify's replay; the projections (consumers/projections/projection_apply.h)
+// has its own, as it shares no code with the other side.
+inline std::string_view View(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
+}
 
 // "Not voided": a void index no prefix reaches, so `voided_at >= prefix` reads as live.
 inline constexpr uint64_t kNeverVoided = std::numeric_limits<uint64_t>::max();

@@ -10,10 +10,6 @@
 namespace gpuledger::verify {
 namespace {
 
-std::string_view View(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
-}
-
 using State = SettlementReplay::State;
 
 // A kept event (contract, grant or close) as a void's target.

@@ -22,7 +22,7 @@ namespace {
 using nlohmann::ordered_json;
 inline constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2;
 
-int Fail(const std::string& what) {
+int Failure(const std::string& what) {
   std::cerr << "gpuledger-verify: " << what << "\n";
   return kExitFailed;
 }
@@ -59,7 +59,7 @@ struct BundleArgs {
 
 int RunBundle(const BundleArgs& args) {
   auto keys = ReadTrustedKeys(args.key_files);
-  if (!keys.ok()) return Fail(keys.status().message());
+  if (!keys.ok()) return Failure(keys.status().message());
   BundleOptions options;
   options.dir = args.dir;
   options.trusted = std::move(keys.value());
@@ -68,7 +68,7 @@ int RunBundle(const BundleArgs& args) {
   options.origin = ExpectedOrigin(args.origin, options.trusted);
   if (!args.last_checkpoint.empty()) {
     auto text = ReadSmallFile(args.last_checkpoint, audit::kNoteBytesMax);
-    if (!text.ok()) return Fail(text.status().message());
+    if (!text.ok()) return Failure(text.status().message());
     options.last_checkpoint = std::move(text.value());
   }
   auto last = std::chrono::steady_clock::now();
@@ -142,7 +142,7 @@ Status CheckProof(const ProofArgs& args, const std::vector<audit::VerifierKey>& 
 
 int RunProof(const ProofArgs& args) {
   auto keys = ReadTrustedKeys(args.key_files);
-  if (!keys.ok()) return Fail(keys.status().message());
+  if (!keys.ok()) return Failure(keys.status().message());
   audit::ProofDocument doc;
   Status s = CheckProof(args, keys.value(), &doc);
   const bool inclusion = doc.kind == audit::ProofDocument::Kind::kInclusion;
@@ -169,13 +169,13 @@ struct WitnessArgs {
 
 int RunWitnessInit(const WitnessArgs& args) {
   auto keys = ReadTrustedKeys(args.log_key_files);
-  if (!keys.ok()) return Fail(keys.status().message());
+  if (!keys.ok()) return Failure(keys.status().message());
   WitnessInit init{args.state_dir, args.name, args.origin, {}};
   for (const audit::VerifierKey& key : keys.value()) {
     init.log_vkeys.push_back(audit::EncodeVerifierKey(key));
   }
   auto vkey = InitWitness(init);
-  if (!vkey.ok()) return Fail(vkey.status().message());
+  if (!vkey.ok()) return Failure(vkey.status().message());
   std::cout << ordered_json{{"state", args.state_dir}, {"witness_vkey", vkey.value()}}.dump()
             << "\n";
   return kExitOk;
@@ -185,11 +185,11 @@ int RunWitnessCosign(const WitnessArgs& args) {
   CosignRequest request;
   request.state_dir = args.state_dir;
   auto note = ReadSmallFile(args.checkpoint_file, audit::kNoteBytesMax);
-  if (!note.ok()) return Fail(note.status().message());
+  if (!note.ok()) return Failure(note.status().message());
   request.checkpoint = std::move(note.value());
   if (!args.proof_file.empty()) {
     auto proof = ReadSmallFile(args.proof_file, audit::kProofFileBytesMax);
-    if (!proof.ok()) return Fail(proof.status().message());
+    if (!proof.ok()) return Failure(proof.status().message());
     request.proof = std::move(proof.value());
   }
   request.now_seconds =
@@ -205,7 +205,7 @@ int RunWitnessCosign(const WitnessArgs& args) {
   }
   if (!args.out.empty()) {
     std::ofstream file(args.out, std::ios::binary | std::ios::trunc);
-    if (!(file << result->note) || !file.flush()) return Fail("cannot write " + args.out);
+    if (!(file << result->note) || !file.flush()) return Failure("cannot write " + args.out);
   }
   out["old_size"] = result->old_size;
   out["new_size"] = result->new_size;
