@@ -6,7 +6,7 @@
 #include <random>
 #include <regex>
 
-#include "tests/audit_bundle_util.h"
+#include "tests/support/audit_bundle_util.h"
 
 namespace gpuledger::testing {
 namespace {

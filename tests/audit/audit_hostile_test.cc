@@ -6,7 +6,7 @@
 #include <regex>
 
 #include "schemas/ledger_entry_generated.h"
-#include "tests/audit_bundle_util.h"
+#include "tests/support/audit_bundle_util.h"
 
 namespace gpuledger::testing {
 namespace {

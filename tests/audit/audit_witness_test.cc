@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ledger/audit/note.h"
-#include "tests/audit_bundle_util.h"
+#include "tests/support/audit_bundle_util.h"
 
 namespace gpuledger::testing {
 namespace {

@@ -8,9 +8,9 @@
 #include "gpuledger/ledger.h"
 #include "ledger/audit/note.h"
 #include "ledger/audit/proof.h"
-#include "tests/event_gen.h"
-#include "tests/kafka_test_util.h"
-#include "tests/test_util.h"
+#include "tests/support/event_gen.h"
+#include "tests/support/kafka_test_util.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger::testing {
 namespace {

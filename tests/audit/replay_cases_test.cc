@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "tools/csp/simulate.h"
 #include "schemas/event_generated.h"
-#include "tests/replay_test_util.h"
+#include "tests/support/replay_test_util.h"
+#include "tools/csp/simulate.h"
 
 namespace gpuledger::testing {
 namespace {

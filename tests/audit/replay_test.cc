@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "schemas/event_generated.h"
-#include "tests/replay_test_util.h"
+#include "tests/support/replay_test_util.h"
 
 namespace gpuledger::testing {
 namespace {

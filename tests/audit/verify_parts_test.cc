@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "tests/test_util.h"
+#include "tests/support/test_util.h"
 #include "tools/verify/bundle_reader.h"
 #include "tools/verify/exact_json.h"
 

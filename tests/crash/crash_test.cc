@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "gpuledger/ledger.h"
-#include "tests/event_gen.h"
-#include "tests/test_util.h"
+#include "tests/support/event_gen.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger::testing {
 namespace {

@@ -22,9 +22,9 @@
 
 #include "consumers/kafka/rdkafka_handles.h"
 #include "gpuledger/cloudevents_kafka.h"
-#include "tests/event_gen.h"
-#include "tests/kafka_test_util.h"
-#include "tests/test_util.h"
+#include "tests/support/event_gen.h"
+#include "tests/support/kafka_test_util.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger {
 namespace {
@@ -39,7 +39,7 @@ ProduceOptions Options(std::string brokers, std::string topic,
   return o;
 }
 
-// One in-process mock broker (tests/kafka_test_util.h), alive as long as this object.
+// One in-process mock broker (tests/support/kafka_test_util.h), alive as long as this object.
 struct OneBrokerMock : testing::MockCluster {
   OneBrokerMock() : testing::MockCluster(1) {}
 };

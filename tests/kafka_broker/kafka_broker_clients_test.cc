@@ -9,9 +9,9 @@
 #include "gpuledger/file_intake.h"
 #include "gpuledger/json_lines.h"
 #include "gpuledger/ledger.h"
+#include "tests/support/kafka_test_util.h"
+#include "tests/support/test_util.h"
 #include "tools/csp/simulate.h"
-#include "tests/kafka_test_util.h"
-#include "tests/test_util.h"
 
 namespace gpuledger::testing {
 namespace {
@@ -102,7 +102,7 @@ TEST(KafkaBrokerClients, KcatAndConfluentKafkaInBothModes) {
   const std::string kcat = Env("GPULEDGER_KCAT", "kcat");
   const std::string python = Env("GPULEDGER_PYTHON", "python3");
   const std::string script =
-      std::string(GPULEDGER_SOURCE_DIR) + "/tests/python/confluent_produce.py";
+      std::string(GPULEDGER_SOURCE_DIR) + "/tests/kafka_broker/confluent_produce.py";
   // kcat, structured: the contract and grants and the first usage reports.
   ASSERT_EQ(Shell(kcat + " -P -q -b " + brokers + " -t " + topic + " -l " +
                   Quote(write("a.jsonl", 0, 15))),

@@ -14,10 +14,10 @@
 
 #include "gpuledger/file_intake.h"
 #include "gpuledger/ledger.h"
+#include "tests/support/event_gen.h"
+#include "tests/support/kafka_test_util.h"
+#include "tests/support/test_util.h"
 #include "tools/csp/simulate.h"
-#include "tests/event_gen.h"
-#include "tests/kafka_test_util.h"
-#include "tests/test_util.h"
 
 namespace gpuledger::testing {
 namespace {

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "gpuledger/ledger.h"
-#include "tests/kafka_test_util.h"
-#include "tests/test_util.h"
+#include "tests/support/kafka_test_util.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger::testing {
 namespace {

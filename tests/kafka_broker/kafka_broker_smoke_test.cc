@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "consumers/kafka/rdkafka_handles.h"
-#include "tests/kafka_test_util.h"
+#include "tests/support/kafka_test_util.h"
 
 namespace gpuledger {
 namespace {

@@ -11,8 +11,8 @@
 
 #include "gpuledger/cloudevents_kafka.h"
 #include "gpuledger/ledger.h"
-#include "tests/kafka_binding_events.h"
-#include "tests/test_util.h"
+#include "tests/support/kafka_binding_events.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger {
 namespace {

@@ -1,11 +1,12 @@
 // JSON Lines framing: line ends, blank lines, a byte order mark, a missing final newline.
+#include "gpuledger/file_intake.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "gpuledger/file_intake.h"
 #include "gpuledger/ledger.h"
-#include "tests/test_util.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger {
 namespace {
@@ -27,7 +28,8 @@ FileIngestReport Ingest(const std::string& contents, testing::TempDir& tmp) {
 
 TEST(FileIntakeTest, CrLfBlankLinesAndNoFinalNewline) {
   testing::TempDir tmp;
-  FileIngestReport r = Ingest(Close("a", "2026-01") + "\r\n \t \r\n\r\n" + Close("b", "2026-02"), tmp);
+  FileIngestReport r =
+      Ingest(Close("a", "2026-01") + "\r\n \t \r\n\r\n" + Close("b", "2026-02"), tmp);
   EXPECT_EQ(r.counts.accepted, 2u);
   EXPECT_EQ(r.counts.rejected, 0u);
   EXPECT_EQ(r.lines_read, 2u);
@@ -37,7 +39,8 @@ TEST(FileIntakeTest, CrLfBlankLinesAndNoFinalNewline) {
 TEST(FileIntakeTest, ByteOrderMarkOpeningTheFileIsDroppedElsewhereItIsMalformed) {
   testing::TempDir tmp;
   const std::string bom = "\xEF\xBB\xBF";
-  FileIngestReport r = Ingest(bom + Close("a", "2026-01") + "\n" + bom + Close("b", "2026-02") + "\n", tmp);
+  FileIngestReport r =
+      Ingest(bom + Close("a", "2026-01") + "\n" + bom + Close("b", "2026-02") + "\n", tmp);
   EXPECT_EQ(r.counts.accepted, 1u);
   EXPECT_EQ(r.counts.rejected, 1u);
   EXPECT_EQ(r.counts.rejected_by_reason["malformed"], 1u);

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "gpuledger/ledger.h"
-#include "tests/test_util.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "gpuledger/file_intake.h"
 #include "gpuledger/ledger.h"
-#include "tests/test_util.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger {
 namespace {

@@ -16,8 +16,8 @@
 #include "ledger/audit/merkle.h"
 #include "ledger/audit/sha256.h"
 #include "ledger/store/ledger_format.h"
-#include "tests/event_gen.h"
-#include "tests/test_util.h"
+#include "tests/support/event_gen.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger::testing {
 namespace {
@@ -219,7 +219,7 @@ TEST_F(TamperTest, FlippedTreeNodeIsNamedByItsCompletingEntry) {
   const std::pair<std::string, std::string>* top = nullptr;
   for (const auto& n : nodes) {
     ASSERT_EQ(n.first.size(), format::kNodeKeyBytes);
-    ASSERT_EQ(n.second.size(), format::kHashBytes);
+    ASSERT_EQ(n.second.size(), kSha256Bytes);
     uint64_t done = format::GetU64(n.first.data() + 1);
     uint8_t level = static_cast<uint8_t>(n.first[9]);
     if (level == 1 && done >= size_ / 3 && !level1) level1 = &n;

@@ -15,8 +15,8 @@
 
 #include "gpuledger/ledger.h"
 #include "gpuledger/projections.h"
+#include "tests/support/test_util.h"
 #include "tools/csp/simulate.h"
-#include "tests/test_util.h"
 
 namespace gpuledger::testing {
 namespace {

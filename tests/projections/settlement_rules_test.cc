@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tests/projection_scenario_util.h"
-#include "tests/test_util.h"
+#include "tests/support/projection_scenario_util.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger::testing {
 namespace {

@@ -1,4 +1,4 @@
-#include "tests/audit_bundle_util.h"
+#include "tests/support/audit_bundle_util.h"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ledger/audit/sha256.h"
-#include "tests/test_util.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger::testing {
 

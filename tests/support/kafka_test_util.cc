@@ -1,4 +1,4 @@
-#include "tests/kafka_test_util.h"
+#include "tests/support/kafka_test_util.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,8 +7,8 @@
 #include <cstdlib>
 
 #include "consumers/kafka/kafka_admin.h"
-#include "tests/event_gen.h"
-#include "tests/test_util.h"
+#include "tests/support/event_gen.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger::testing {
 

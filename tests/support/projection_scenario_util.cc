@@ -1,11 +1,11 @@
-#include "tests/projection_scenario_util.h"
+#include "tests/support/projection_scenario_util.h"
 
 #include <chrono>
 #include <cstdio>
 #include <string>
 
-#include "tests/event_gen.h"
-#include "tests/test_util.h"
+#include "tests/support/event_gen.h"
+#include "tests/support/test_util.h"
 
 namespace gpuledger::testing {
 

@@ -1,4 +1,4 @@
-#include "proof_test_util.h"
+#include "tests/support/proof_test_util.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "tests/replay_test_util.h"
+#include "tests/support/replay_test_util.h"
 
 #include <flatbuffers/flatbuffers.h>
 

@@ -1,4 +1,4 @@
-// Helpers of tests/replay_test.cc: a ledger with its projections in a temporary directory,
+// Helpers of tests/audit/replay_test.cc: a ledger with its projections in a temporary directory,
 // the offline verifier's replay (tools/verify/replay.h) fed from that ledger, and the
 // comparison of the two settlements (the projections are the reference: they have their
 // own hand-computed and brute-force tests).
@@ -14,8 +14,8 @@
 
 #include "gpuledger/ledger.h"
 #include "gpuledger/projections.h"
-#include "tests/projection_scenario_util.h"
-#include "tests/test_util.h"
+#include "tests/support/projection_scenario_util.h"
+#include "tests/support/test_util.h"
 #include "tools/verify/replay.h"
 
 namespace gpuledger::testing {

@@ -11,8 +11,8 @@
 
 #include "ledger/intake/event_parse.h"
 #include "schemas/event_generated.h"
-#include "tests/event_gen.h"
-#include "tests/kafka_binding_events.h"
+#include "tests/support/event_gen.h"
+#include "tests/support/kafka_binding_events.h"
 
 namespace gpuledger {
 namespace {

@@ -1,5 +1,5 @@
-// Tests for ledger/sha256 and ledger/merkle: published vectors first, then the incremental
-// frontier against the recursive RFC 9162 definition.
+// Tests for ledger/audit/sha256 and ledger/audit/merkle: published vectors first, then the
+// incremental frontier against the recursive RFC 9162 definition.
 #include "ledger/audit/merkle.h"
 
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "ledger/audit/sha256.h"
-#include "tests/proof_test_util.h"
+#include "tests/support/proof_test_util.h"
 
 namespace gpuledger {
 namespace {
@@ -140,7 +140,7 @@ TEST(MerkleHashTest, DomainSeparatedInputs) {
 }
 
 // ---------------------------------------------------------------------------------------
-// RFC 6962 reference vectors (tests/proof_test_util.h holds them, with their source).
+// RFC 6962 reference vectors (tests/support/proof_test_util.h holds them, with their source).
 
 TEST(MerkleVectorsTest, EmptyTree) {
   Sha256 sha;

@@ -7,7 +7,7 @@
 
 #include "ledger/audit/proof.h"
 #include "ledger/audit/sha256.h"
-#include "proof_test_util.h"
+#include "tests/support/proof_test_util.h"
 
 namespace gpuledger::audit {
 namespace {

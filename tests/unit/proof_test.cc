@@ -14,7 +14,7 @@
 
 #include "ledger/audit/merkle.h"
 #include "ledger/audit/sha256.h"
-#include "proof_test_util.h"
+#include "tests/support/proof_test_util.h"
 
 namespace gpuledger::audit {
 namespace {
