@@ -4,7 +4,7 @@
 # verifier's entries/s over an exported bundle against a bare SHA-256 loop over the same
 # entry bytes in the same run (target ratio >= 0.5), with its peak memory. Builds gpuledger,
 # gpuledger-verify and build/tools/gpuledger_bench_audit (RelWithDebInfo, as ops/build.sh),
-# then runs tools/bench_audit.cc's benchmark.
+# then runs tools/bench/bench_audit.cc's benchmark.
 #
 # Disk: about 0.7 KB per entry for the ledger (with its projections) and 1.2 KB for the
 # bundle: 18.5 GB at 10M (measured: ledger 6.3 GB, bundle 12.1 GB); with headroom for
@@ -31,7 +31,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPULEDGER_WERROR=ON >/dev/null
 cmake --build "$BUILD_DIR" -j "$(nproc)" --target gpuledger gpuledger-verify gpuledger_bench_audit
 
 # Remove only a directory this run made: --dir may name one that holds other things.
