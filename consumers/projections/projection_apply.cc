@@ -2,6 +2,7 @@
 #include "consumers/projections/projection_apply.h"
 
 #include <flatbuffers/flatbuffers.h>
+#include <fmt/core.h>
 
 #include <algorithm>
 
@@ -87,7 +88,7 @@ template <typename Rec>
 Status Applier::Live(uint64_t index, char tag, std::string_view name, uint64_t* inst, Rec* rec) {
   auto live = GetIndex(NameKey(tag, name));
   if (!live.ok()) return live.status();
-  if (!live.value()) return Missing(index, "'" + std::string(name) + "' is not live");
+  if (!live.value()) return Missing(index, fmt::format("'{}' is not live", name));
   *inst = *live.value();
   return Read(IndexKey(tag == kTagLiveContract ? kTagContract : kTagAllocation, *inst), rec);
 }

@@ -54,8 +54,8 @@ bool MonthBounds(std::string_view month, int64_t* start, int64_t* end) {
 Result<std::pair<int64_t, int64_t>> SettlementMonthBounds(std::string_view month) {
   int64_t start = 0, end = 0;
   if (!proj::MonthBounds(month, &start, &end)) {
-    return Status::InvalidArgument("'" + std::string(month) +
-                                   "' is not a month: expected YYYY-MM with MM 01-12");
+    return Status::InvalidArgument(
+        fmt::format("'{}' is not a month: expected YYYY-MM with MM 01-12", month));
   }
   return std::make_pair(start, end);
 }

@@ -21,19 +21,6 @@ constexpr std::string_view kTypePrefix = "io.gpuledger.";
 constexpr std::string_view kTypeSuffix = ".v1";
 constexpr size_t kIdCharsMax = 128;
 
-CheckFailure CheckFailed(std::string_view reason, std::string detail) {
-  return CheckFailure{reason, std::move(detail)};
-}
-
-// Built by appending: GCC 12's -Wrestrict reports a false positive at -O3 for
-// "'" + std::string(name) (its inlined insert at position 0), which fails Release builds.
-std::string Quote(std::string_view name) {
-  std::string quoted;
-  quoted.reserve(name.size() + 2);
-  quoted.append(1, '\'').append(name).append(1, '\'');
-  return quoted;
-}
-
 size_t Utf8Chars(std::string_view s) {
   size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
@@ -172,6 +159,19 @@ bool RewriteBigIntegers(std::string_view in, std::string* out) {
 }
 
 }  // namespace
+
+CheckFailure CheckFailed(std::string_view reason, std::string detail) {
+  return CheckFailure{reason, std::move(detail)};
+}
+
+// Built by appending: GCC 12's -Wrestrict reports a false positive at -O3 for
+// "'" + std::string(name) (its inlined insert at position 0), which fails Release builds.
+std::string Quote(std::string_view name) {
+  std::string quoted;
+  quoted.reserve(name.size() + 2);
+  quoted.append(1, '\'').append(name).append(1, '\'');
+  return quoted;
+}
 
 std::string_view EventTypeName(EventType type) { return kTypeNames[static_cast<size_t>(type) - 1]; }
 

@@ -77,6 +77,11 @@ struct CheckFailure {
   std::string_view reason;
   std::string detail;
 };
+// The failure of a check with `reason` (a reason code of spec section 4) and its detail;
+// every check of the intake (here and in intake.cc) reports through it.
+CheckFailure CheckFailed(std::string_view reason, std::string detail);
+// `text` in single quotes, as the details quote names, ids and attributes.
+std::string Quote(std::string_view text);
 
 // The parser keeps simdjson's buffers between messages. Not thread-safe: one per thread.
 class EventParser {

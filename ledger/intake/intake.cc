@@ -10,12 +10,6 @@
 namespace gpuledger {
 namespace {
 
-std::string Q(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-CheckFailure Fail(std::string_view reason, std::string detail) {
-  return CheckFailure{reason, std::move(detail)};
-}
-
 // The effect an accepted event has on the intake state, decided while judging it.
 struct StateEffects {
   std::optional<ContractState> contract;      // contract.registered
@@ -52,7 +46,7 @@ Result<std::optional<ContractState>> StateChecks::LoadContract(std::string_view 
   if (!v.value()) return std::optional<ContractState>();
   ContractState c;
   if (!ContractState::Decode(*v.value(), &c))
-    return Status::Corruption("contract state of " + Q(id));
+    return Status::Corruption("contract state of " + Quote(id));
   return std::optional<ContractState>(std::move(c));
 }
 
@@ -62,7 +56,7 @@ Result<std::optional<AllocationState>> StateChecks::LoadAllocation(std::string_v
   if (!v.value()) return std::optional<AllocationState>();
   AllocationState a;
   if (!AllocationState::Decode(*v.value(), &a))
-    return Status::Corruption("allocation state of " + Q(id));
+    return Status::Corruption("allocation state of " + Quote(id));
   return std::optional<AllocationState>(std::move(a));
 }
 
@@ -71,8 +65,9 @@ std::optional<CheckFailure> StateChecks::CspOwns(std::string_view csp_id,
                                                  std::string_view what) const {
   auto own = CspIdOfSource(env_.source);
   if (own && *own != csp_id) {
-    return Fail(reason::kUnauthorizedSource,
-                std::string(what) + " belongs to CSP " + Q(csp_id) + ", not to " + Q(env_.source));
+    return CheckFailed(
+        reason::kUnauthorizedSource,
+        std::string(what) + " belongs to CSP " + Quote(csp_id) + ", not to " + Quote(env_.source));
   }
   return std::nullopt;
 }
@@ -83,11 +78,12 @@ Result<std::optional<CheckFailure>> StateChecks::LiveContract(std::string_view i
   auto c = LoadContract(id);
   if (!c.ok()) return c.status();
   if (!c.value())
-    return std::optional(Fail(reason::kInvalidReference, "unknown contract " + Q(id)));
+    return std::optional(CheckFailed(reason::kInvalidReference, "unknown contract " + Quote(id)));
   if (!c.value()->live)
-    return std::optional(Fail(reason::kInvalidReference, "contract " + Q(id) + " is voided"));
+    return std::optional(
+        CheckFailed(reason::kInvalidReference, "contract " + Quote(id) + " is voided"));
   *out = *c.value();
-  return CspOwns(out->csp_id, "contract " + Q(id));
+  return CspOwns(out->csp_id, "contract " + Quote(id));
 }
 
 // An allocation is live while its grant is not voided and the contract registration it was
@@ -97,19 +93,20 @@ Result<std::optional<CheckFailure>> StateChecks::LiveAllocation(std::string_view
   auto a = LoadAllocation(id);
   if (!a.ok()) return a.status();
   if (!a.value())
-    return std::optional(Fail(reason::kInvalidReference, "unknown allocation " + Q(id)));
+    return std::optional(CheckFailed(reason::kInvalidReference, "unknown allocation " + Quote(id)));
   if (!a.value()->live)
-    return std::optional(Fail(reason::kInvalidReference, "allocation " + Q(id) + " is voided"));
+    return std::optional(
+        CheckFailed(reason::kInvalidReference, "allocation " + Quote(id) + " is voided"));
   auto c = LoadContract(a.value()->contract_id);
   if (!c.ok()) return c.status();
   if (!c.value() || !c.value()->live ||
       c.value()->registered_index != a.value()->contract_registered_index) {
-    return std::optional(
-        Fail(reason::kInvalidReference, "allocation " + Q(id) + " is on contract " +
-                                            Q(a.value()->contract_id) + ", which is voided"));
+    return std::optional(CheckFailed(reason::kInvalidReference,
+                                     "allocation " + Quote(id) + " is on contract " +
+                                         Quote(a.value()->contract_id) + ", which is voided"));
   }
   *out = *a.value();
-  return CspOwns(out->csp_id, "allocation " + Q(id));
+  return CspOwns(out->csp_id, "allocation " + Quote(id));
 }
 
 Result<std::optional<CheckFailure>> StateChecks::Void(const EventVoidedData& d,
@@ -121,23 +118,23 @@ Result<std::optional<CheckFailure>> StateChecks::Void(const EventVoidedData& d,
     if (!others.ok()) return others.status();
     if (!others.value())
       return std::optional(
-          Fail(reason::kInvalidReference, "no accepted event has id " + Q(d.event_id)));
-    return std::optional(Fail(
+          CheckFailed(reason::kInvalidReference, "no accepted event has id " + Quote(d.event_id)));
+    return std::optional(CheckFailed(
         reason::kUnauthorizedSource,
-        "event " + Q(d.event_id) + " was sent by another source; a source voids only its own"));
+        "event " + Quote(d.event_id) + " was sent by another source; a source voids only its own"));
   }
   DedupValue target;
   if (!DedupValue::Decode(*own.value(), &target))
-    return Status::Corruption("dedup value of " + Q(d.event_id));
+    return Status::Corruption("dedup value of " + Quote(d.event_id));
   if (target.type == EventType::kEventVoided) {
     return std::optional(
-        Fail(reason::kInvalidValue, "event " + Q(d.event_id) + " is itself a void"));
+        CheckFailed(reason::kInvalidValue, "event " + Quote(d.event_id) + " is itself a void"));
   }
   auto voided = state_.Get(format::VoidedKey(target.index));
   if (!voided.ok()) return voided.status();
   if (voided.value())
     return std::optional(
-        Fail(reason::kInvalidValue, "event " + Q(d.event_id) + " is already voided"));
+        CheckFailed(reason::kInvalidValue, "event " + Quote(d.event_id) + " is already voided"));
   effects->void_target = std::move(target);
   return std::optional<CheckFailure>();
 }
@@ -151,8 +148,8 @@ Result<std::optional<CheckFailure>> StateChecks::Run(EventType type, const Event
       auto c = LoadContract(d.contract_id);
       if (!c.ok()) return c.status();
       if (c.value() && c.value()->live) {
-        return R(std::optional(Fail(reason::kInvalidValue,
-                                    "contract " + Q(d.contract_id) + " is already registered")));
+        return R(std::optional(CheckFailed(
+            reason::kInvalidValue, "contract " + Quote(d.contract_id) + " is already registered")));
       }
       fx->contract = ContractState{0, d.max_gpus_per_allocation, true, d.csp_id};
       fx->key = d.contract_id;
@@ -168,17 +165,18 @@ Result<std::optional<CheckFailure>> StateChecks::Run(EventType type, const Event
       auto f = LiveContract(d.contract_id, &c);
       if (!f.ok() || f.value()) return f;
       if (d.gpus > c.max_gpus_per_allocation) {
-        return R(std::optional(
-            Fail(reason::kInvalidValue, "gpus " + std::to_string(d.gpus) +
-                                            " exceeds the contract's max_gpus_per_allocation " +
-                                            std::to_string(c.max_gpus_per_allocation))));
+        return R(std::optional(CheckFailed(reason::kInvalidValue,
+                                           "gpus " + std::to_string(d.gpus) +
+                                               " exceeds the contract's max_gpus_per_allocation " +
+                                               std::to_string(c.max_gpus_per_allocation))));
       }
       AllocationState existing;
       auto live = LiveAllocation(d.allocation_id, &existing);
       if (!live.ok()) return live.status();
       if (!live.value()) {  // no failure: the allocation id is live
-        return R(std::optional(Fail(reason::kInvalidValue,
-                                    "allocation " + Q(d.allocation_id) + " is already granted")));
+        return R(std::optional(
+            CheckFailed(reason::kInvalidValue,
+                        "allocation " + Quote(d.allocation_id) + " is already granted")));
       }
       fx->allocation = AllocationState{0, c.registered_index, true, d.contract_id, c.csp_id};
       fx->key = d.allocation_id;
@@ -198,7 +196,7 @@ Result<std::optional<CheckFailure>> StateChecks::Run(EventType type, const Event
       if (!closed.ok()) return closed.status();
       if (closed.value())
         return R(std::optional(
-            Fail(reason::kInvalidValue, "month " + Q(d.month) + " is already closed")));
+            CheckFailed(reason::kInvalidValue, "month " + Quote(d.month) + " is already closed")));
       fx->key = d.month;
       return R(std::nullopt);
     }
@@ -281,10 +279,10 @@ Result<Judgement> Ledger::Impl::Submit(std::string_view message, const Origin& o
   if (prior.value()) {
     DedupValue p;
     if (!DedupValue::Decode(*prior.value(), &p))
-      return Status::Corruption("dedup value of " + Q(env.id));
+      return Status::Corruption("dedup value of " + Quote(env.id));
     if (p.content != content) {
       return StageReject(reason::kConflictingDuplicate,
-                         "(source, id) " + Q(env.source) + ", " + Q(env.id) +
+                         "(source, id) " + Quote(env.source) + ", " + Quote(env.id) +
                              " was accepted as entry " + std::to_string(p.index) +
                              " with different content",
                          message, origin);
