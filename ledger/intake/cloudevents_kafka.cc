@@ -80,13 +80,7 @@ void Reject(KafkaRecordMessage* m, std::string_view value, std::string detail) {
   m->message = std::string(value);
 }
 
-// Built by appending, as Quote in event_parse.cc: "'" + std::string is a GCC 12 -Wrestrict
-// false positive at -O3.
-std::string HeaderName(std::string_view key) {
-  std::string quoted(1, '\'');
-  quoted.append(PrintableBytes(key)).append(1, '\'');
-  return quoted;
-}
+std::string HeaderName(std::string_view key) { return Quote(PrintableBytes(key)); }
 
 // Binary mode, JSON data: the ce_ headers in arrival order, datacontenttype, then the value
 // verbatim as `data`. A repeated ce_ header is written twice, for the intake to reject.

@@ -15,6 +15,12 @@
 
 namespace gpuledger {
 
+// True when `s` failed for a reason that says nothing of the data (EIO, a full disk, a
+// lock, a busy or timed-out read): neither NotFound nor RocksDB's Corruption.
+inline bool IsDiskFailure(const rocksdb::Status& s) {
+  return !s.ok() && !s.IsNotFound() && !s.IsCorruption();
+}
+
 // `s` (not ok) of a read or write of `what`.
 inline Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());

@@ -51,6 +51,7 @@
 #include "ledger/store/checkpoint.h"
 #include "ledger/store/ledger_format.h"
 #include "ledger/store/ledger_impl.h"
+#include "ledger/store/rocks_status.h"
 #include "ledger/store/verify_scan.h"
 #include "ledger/store/verify_sha256.h"
 #include "ledger/store/verify_side.h"
@@ -290,13 +291,8 @@ bool Verifier::Replay(const EntryChunk* failed) {
   return true;
 }
 
-// A failed read that says nothing of the data (EIO, a busy or timed-out read): verify
-// stops with an IOError instead of naming an entry as bad. NotFound and RocksDB's
-// Corruption are about the data, and are reported as a bad entry.
-static bool IsDiskFailure(const rocksdb::Status& s) {
-  return !s.ok() && !s.IsNotFound() && !s.IsCorruption();
-}
-
+// A read that fails on the disk (IsDiskFailure) stops verify with an IOError instead of
+// naming an entry as bad; NotFound and RocksDB's Corruption are about the data.
 bool Verifier::ReadFailed(const rocksdb::Status& s, const std::string& what) {
   io_error_ = "reading " + what + ": " + s.ToString();
   return false;

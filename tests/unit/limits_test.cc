@@ -4,9 +4,7 @@
 // without the other fails the build of the tests.
 #include <gtest/gtest.h>
 
-#include "gpuledger/json_lines.h"
 #include "ledger/audit/bundle_format.h"
-#include "ledger/audit/proof.h"
 #include "ledger/store/ledger_format.h"
 
 namespace gpuledger {
@@ -15,11 +13,6 @@ namespace {
 // An entry holds its message: a message at the intake's limit must fit a bundle's entry
 // record, or a ledger could hold an entry that export refuses.
 static_assert(format::kMessageBytesMax < bundle::kEntryBytesMax);
-// A file line longer than the message limit is read whole and rejected, not cut in two.
-static_assert(format::kMessageBytesMax < kJsonLineBytesMax);
-// Every hash has one size: leaves, chain, tree nodes, bundle trailers and proofs.
-static_assert(bundle::kRecordTrailerBytes == 2 * kSha256Bytes);
-static_assert(format::kHashesValueBytes == 2 * kSha256Bytes);
 
 TEST(LimitsTest, RelationsHoldAtCompileTime) { SUCCEED() << "see the static_asserts above"; }
 
